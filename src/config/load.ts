@@ -1,0 +1,132 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import type { z } from 'zod';
+import { ConfigError } from '../errors.js';
+import { type EnvSettings, readEnv } from './env.js';
+import { type ConfigFile, configSchema, type RoleName } from './schema.js';
+
+/** The validated, defaulted, frozen configuration every part of kv-warden receives. */
+export interface Config extends ConfigFile {
+  readonly env: EnvSettings;
+  /** The file it came from, or undefined for embedded defaults. */
+  readonly file?: string;
+  /** True when nothing Azure/Slack/Teams is configured: embedded mode with demo data. */
+  readonly embedded: boolean;
+}
+
+/** Azure's vault naming rule: 3–24 chars, letters/digits/hyphens, starts with a letter, no `--`, no trailing hyphen. */
+export const VAULT_NAME = /^(?!.*--)[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/;
+
+/** Which file to read: the flag, then $KV_WARDEN_CONFIG, then ./kv-warden.yaml if it exists. */
+export function resolveConfigPath(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv,
+  cwd = process.cwd(),
+): string | undefined {
+  if (flag) return path.resolve(cwd, flag);
+  if (env.KV_WARDEN_CONFIG) return path.resolve(cwd, env.KV_WARDEN_CONFIG);
+  const fallback = path.resolve(cwd, 'kv-warden.yaml');
+  return existsSync(fallback) ? fallback : undefined;
+}
+
+/** Loads, validates and freezes configuration. Throws ConfigError naming the bad key. */
+export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv; text?: string } = {}): Config {
+  const env = options.env ?? process.env;
+  let raw: unknown = {};
+  if (options.text !== undefined || options.file !== undefined) {
+    let text = options.text;
+    if (text === undefined) {
+      try {
+        text = readFileSync(options.file!, 'utf8');
+      } catch (err) {
+        throw new ConfigError('(file)', `cannot read ${options.file}: ${(err as Error).message}`);
+      }
+    }
+    const doc = YAML.parseDocument(text, { uniqueKeys: true });
+    if (doc.errors.length > 0) {
+      const e = doc.errors[0]!;
+      const where = e.linePos?.[0] ? ` (line ${e.linePos[0].line}, column ${e.linePos[0].col})` : '';
+      throw new ConfigError('(file)', `YAML syntax error${where}: ${e.message.split('\n')[0]}`);
+    }
+    raw = doc.toJS() ?? {};
+  }
+  return parseConfig(raw, readEnv(env), options.file);
+}
+
+/** Validates an already-parsed object (tests use this directly). */
+export function parseConfig(raw: unknown, env: EnvSettings, file?: string): Config {
+  const result = configSchema.safeParse(raw);
+  if (!result.success) throw toConfigError(result.error);
+  const cfg = result.data;
+  crossCheck(cfg);
+  const vaults = Object.fromEntries(Object.entries(cfg.vaults).map(([k, v]) => [k.toLowerCase(), v]));
+  const embedded =
+    !cfg.sources.serviceBus &&
+    !cfg.sources.blob &&
+    !env.slack.botToken &&
+    !env.teams.clientId &&
+    !cfg.teams.allowUnauthenticatedLocalDev &&
+    !('azureTable' in cfg.store);
+  const config: Config = { ...cfg, vaults, env, embedded, ...(file ? { file } : {}) };
+  if (env.port !== undefined) config.server.port = env.port;
+  return deepFreeze(config);
+}
+
+function toConfigError(error: z.ZodError): ConfigError {
+  const issue = error.issues[0]!;
+  const keyPath = issue.path.map(String).join('.');
+  let message = issue.message;
+  if (issue.code === 'unrecognized_keys') {
+    const keys = (issue as { keys: string[] }).keys;
+    return new ConfigError(keyPath ? `${keyPath}.${keys[0]}` : keys[0]!, `unknown key "${keys[0]}"`);
+  }
+  if (issue.code === 'invalid_type') message = `${message}`;
+  return new ConfigError(keyPath, message);
+}
+
+function crossCheck(cfg: ConfigFile): void {
+  for (const name of Object.keys(cfg.vaults)) {
+    if (!VAULT_NAME.test(name))
+      throw new ConfigError(`vaults.${name}`, `"${name}" is not a valid Key Vault name`);
+  }
+  const people = new Set(Object.keys(cfg.people));
+  const checkRoles = (roles: Partial<Record<RoleName, string[]>>, prefix: string) => {
+    for (const [role, members] of Object.entries(roles)) {
+      members?.forEach((member, i) => {
+        if (!people.has(member))
+          throw new ConfigError(`${prefix}.${role}.${i}`, `"${member}" is not defined under people`);
+      });
+    }
+  };
+  checkRoles(cfg.roles, 'roles');
+  for (const [name, v] of Object.entries(cfg.vaults))
+    if (v.roles) checkRoles(v.roles, `vaults.${name}.roles`);
+  // One chat identity must map to exactly one person (fail closed on identity).
+  const seen = new Map<string, string>();
+  for (const [name, p] of Object.entries(cfg.people)) {
+    for (const [kind, id] of Object.entries(p)) {
+      if (kind === 'displayName' || kind === 'email' || id === undefined) continue;
+      const key = `${kind}:${String(id).toLowerCase()}`;
+      const other = seen.get(key);
+      if (other)
+        throw new ConfigError(
+          `people.${name}.${kind}`,
+          `identity ${id} is already used by person "${other}"`,
+        );
+      seen.set(key, name);
+    }
+  }
+  if (cfg.escalation.pagerduty && !cfg.escalation.pagerduty.routingKeyEnv) {
+    throw new ConfigError('escalation.pagerduty.routingKeyEnv', 'is required');
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value as Record<string, unknown>))
+      if (typeof v !== 'function') deepFreeze(v);
+  }
+  return value;
+}
