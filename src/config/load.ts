@@ -49,7 +49,7 @@ export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv; te
       const where = e.linePos?.[0] ? ` (line ${e.linePos[0].line}, column ${e.linePos[0].col})` : '';
       throw new ConfigError('(file)', `YAML syntax error${where}: ${e.message.split('\n')[0]}`);
     }
-    raw = doc.toJS() ?? {};
+    raw = interpolateEnv(doc.toJS() ?? {}, env, '');
   }
   return parseConfig(raw, readEnv(env), options.file);
 }
@@ -71,6 +71,27 @@ export function parseConfig(raw: unknown, env: EnvSettings, file?: string): Conf
   const config: Config = { ...cfg, vaults, env, embedded, ...(file ? { file } : {}) };
   if (env.port !== undefined) config.server.port = env.port;
   return deepFreeze(config);
+}
+
+/**
+ * Replaces `${NAME}` in string values with the environment variable NAME, so deployment templates can
+ * hand endpoints to the file. A missing variable is a configuration error naming the key.
+ */
+function interpolateEnv(value: unknown, env: NodeJS.ProcessEnv, keyPath: string): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$\{([A-Z_][A-Z0-9_]*)\}/g, (_m, name: string) => {
+      const v = env[name];
+      if (v === undefined || v === '') throw new ConfigError(keyPath, `environment variable ${name} is not set`);
+      return v;
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => interpolateEnv(v, env, keyPath ? `${keyPath}.${i}` : String(i)));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, interpolateEnv(v, env, keyPath ? `${keyPath}.${k}` : k)]),
+    );
+  }
+  return value;
 }
 
 function toConfigError(error: z.ZodError): ConfigError {

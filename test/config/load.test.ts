@@ -34,3 +34,19 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ text, env: {} })).toThrow(/people\.bob\.slack/);
   });
 });
+
+describe('environment interpolation', () => {
+  it('fills ${NAME} from the environment', () => {
+    const cfg = loadConfig({
+      text: 'queries:\n  workspaceId: ${WS}\n',
+      env: { WS: '11111111-2222-4333-8444-555555555555' },
+    });
+    expect(cfg.queries.workspaceId).toBe('11111111-2222-4333-8444-555555555555');
+  });
+
+  it('names the key whose variable is missing', () => {
+    expect(() => loadConfig({ text: 'queries:\n  workspaceId: ${WS}\n', env: {} })).toThrow(
+      /queries\.workspaceId: environment variable WS is not set/,
+    );
+  });
+});

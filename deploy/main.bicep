@@ -1,0 +1,284 @@
+// kv-warden in Azure: one App Service (Linux, Node 22 LTS) running `kv-warden serve` with a user-assigned
+// managed identity, Service Bus for intake, a storage account for diagnostic logs and shared state,
+// a Log Analytics workspace, diagnostic settings + Event Grid on every watched vault, the Azure Bot for
+// Teams, and role assignments at least privilege. Plain and conventional: it is not compiled in CI here,
+// test/deploy/bicep-crosscheck.test.ts checks it against the code instead.
+targetScope = 'resourceGroup'
+
+@description('Short prefix for resource names (lower case letters and digits).')
+@minLength(3)
+@maxLength(12)
+param namePrefix string
+
+param location string = resourceGroup().location
+
+@description('ARM resource ids of the Key Vaults to watch.')
+param vaultResourceIds array
+
+@description('ARM resource ids of vaults holding rotatable storage-key secrets (subset of vaultResourceIds).')
+param rotationVaultResourceIds array = []
+
+@description('ARM resource ids of storage accounts whose keys kv-warden may rotate.')
+param rotationStorageAccountIds array = []
+
+@description('Entra application (client) id of the bot registration (Teams).')
+param botAppId string
+
+@description('Tenant of the bot registration (single-tenant bots).')
+param botTenantId string = subscription().tenantId
+
+@description('Key Vault secret URIs (Key Vault references) for chat secrets; empty to skip a surface.')
+param botClientSecretUri string = ''
+param slackBotTokenUri string = ''
+param slackSigningSecretUri string = ''
+
+var suffix = uniqueString(resourceGroup().id, namePrefix)
+var auditQueueName = 'kv-audit'
+var eventGridQueueName = 'kv-eventgrid'
+
+resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
+  name: '${namePrefix}-id'
+  location: location
+}
+
+resource workspace 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
+  name: '${namePrefix}-law-${suffix}'
+  location: location
+  properties: {
+    sku: { name: 'PerGB2018' }
+    retentionInDays: 90
+  }
+}
+
+resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+  name: take('${namePrefix}st${suffix}', 24)
+  location: location
+  sku: { name: 'Standard_ZRS' }
+  kind: 'StorageV2'
+  properties: {
+    minimumTlsVersion: 'TLS1_2'
+    allowBlobPublicAccess: false
+    allowSharedKeyAccess: false // kv-warden uses its managed identity; no account keys in settings
+    supportsHttpsTrafficOnly: true
+  }
+}
+
+resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2023-05-01' = {
+  parent: storage
+  name: 'default'
+}
+
+resource serviceBus 'Microsoft.ServiceBus/namespaces@2022-10-01-preview' = {
+  name: '${namePrefix}-sb-${suffix}'
+  location: location
+  sku: { name: 'Standard', tier: 'Standard' }
+  properties: {
+    minimumTlsVersion: '1.2'
+    disableLocalAuth: true // managed identity only
+  }
+}
+
+// Audit records: sessions (SessionId = vault) keep each vault's events in order on one replica;
+// duplicate detection drops forwarder re-sends (MessageId = content hash).
+resource auditQueue 'Microsoft.ServiceBus/namespaces/queues@2022-10-01-preview' = {
+  parent: serviceBus
+  name: auditQueueName
+  properties: {
+    requiresSession: true
+    requiresDuplicateDetection: true
+    duplicateDetectionHistoryTimeWindow: 'PT1H'
+    deadLetteringOnMessageExpiration: true
+    maxDeliveryCount: 10
+    lockDuration: 'PT1M'
+    defaultMessageTimeToLive: 'P7D'
+  }
+}
+
+// Event Grid cannot deliver to a session-enabled queue, so Key Vault events get their own plain queue.
+resource eventGridQueue 'Microsoft.ServiceBus/namespaces/queues@2022-10-01-preview' = {
+  parent: serviceBus
+  name: eventGridQueueName
+  properties: {
+    requiresSession: false
+    deadLetteringOnMessageExpiration: true
+    maxDeliveryCount: 10
+    lockDuration: 'PT1M'
+    defaultMessageTimeToLive: 'P7D'
+  }
+}
+
+resource plan 'Microsoft.Web/serverfarms@2023-12-01' = {
+  name: '${namePrefix}-plan'
+  location: location
+  kind: 'linux'
+  sku: { name: 'P0v3' }
+  properties: { reserved: true }
+}
+
+resource app 'Microsoft.Web/sites@2023-12-01' = {
+  name: '${namePrefix}-app-${suffix}'
+  location: location
+  kind: 'app,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: { '${identity.id}': {} }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    keyVaultReferenceIdentity: identity.id
+    siteConfig: {
+      linuxFxVersion: 'NODE|22-lts'
+      appCommandLine: 'node bin/kv-warden.js serve --config deploy/kv-warden.azure.yaml'
+      alwaysOn: true
+      minTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+      healthCheckPath: '/healthz'
+      appSettings: [
+        { name: 'PORT', value: '8080' }
+        { name: 'WEBSITES_PORT', value: '8080' }
+        { name: 'KV_WARDEN_CONFIG', value: 'deploy/kv-warden.azure.yaml' }
+        // DefaultAzureCredential picks the user-assigned identity by client id.
+        { name: 'AZURE_CLIENT_ID', value: identity.properties.clientId }
+        { name: 'SERVICEBUS_NAMESPACE', value: '${serviceBus.name}.servicebus.windows.net' }
+        { name: 'KV_WARDEN_BLOB_ACCOUNT_URL', value: storage.properties.primaryEndpoints.blob }
+        { name: 'KV_WARDEN_TABLE_ENDPOINT', value: storage.properties.primaryEndpoints.table }
+        { name: 'KV_WARDEN_WORKSPACE_ID', value: workspace.properties.customerId }
+        { name: 'CLIENT_ID', value: botAppId }
+        { name: 'TENANT_ID', value: botTenantId }
+        { name: 'CLIENT_SECRET', value: empty(botClientSecretUri) ? '' : '@Microsoft.KeyVault(SecretUri=${botClientSecretUri})' }
+        { name: 'SLACK_BOT_TOKEN', value: empty(slackBotTokenUri) ? '' : '@Microsoft.KeyVault(SecretUri=${slackBotTokenUri})' }
+        { name: 'SLACK_SIGNING_SECRET', value: empty(slackSigningSecretUri) ? '' : '@Microsoft.KeyVault(SecretUri=${slackSigningSecretUri})' }
+      ]
+    }
+  }
+}
+
+resource bot 'Microsoft.BotService/botServices@2022-09-15' = {
+  name: '${namePrefix}-bot-${suffix}'
+  location: 'global'
+  kind: 'azurebot'
+  sku: { name: 'S1' }
+  properties: {
+    displayName: 'kv-warden'
+    endpoint: 'https://${app.properties.defaultHostName}/api/messages'
+    msaAppId: botAppId
+    msaAppTenantId: botTenantId
+    msaAppType: 'SingleTenant'
+  }
+}
+
+resource teamsChannel 'Microsoft.BotService/botServices/channels@2022-09-15' = {
+  parent: bot
+  name: 'MsTeamsChannel'
+  location: 'global'
+  properties: {
+    channelName: 'MsTeamsChannel'
+    properties: { isEnabled: true }
+  }
+}
+
+// ---- Role assignments on resources in this group -------------------------------------------------------
+
+var roles = {
+  serviceBusDataReceiver: '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0'
+  serviceBusDataSender: '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39'
+  storageBlobDataReader: '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1'
+  storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
+  logAnalyticsReader: '73c42c96-874c-492b-b04d-ab87d138a893'
+}
+
+// Receiver: the listener consumes the audit and Event Grid queues (peek-lock, complete, dead-letter).
+resource sbReceive 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: serviceBus
+  name: guid(serviceBus.id, identity.id, roles.serviceBusDataReceiver)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.serviceBusDataReceiver)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// Sender: the blob forwarder sends audit batches; replay-dlq re-sends dead letters.
+resource sbSend 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: serviceBus
+  name: guid(serviceBus.id, identity.id, roles.serviceBusDataSender)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.serviceBusDataSender)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// Blob reader: the forwarder lists and reads insights-logs-auditevent; it never writes logs.
+resource blobRead 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: storage
+  name: guid(storage.id, identity.id, roles.storageBlobDataReader)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataReader)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// Table contributor: alerts, card locations, checkpoints and rotations live in Table Storage (ETag CAS).
+resource tableWrite 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: storage
+  name: guid(storage.id, identity.id, roles.storageTableDataContributor)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// Log Analytics Reader: the canned /kv queries read AzureDiagnostics / AZKVAuditLogs; nothing is written.
+resource lawRead 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: workspace
+  name: guid(workspace.id, identity.id, roles.logAnalyticsReader)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.logAnalyticsReader)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// ---- Per watched vault: diagnostic setting + Event Grid subscription (vaults may live in other groups) --
+
+module watched 'modules/watched-vault.bicep' = [for (vaultId, i) in vaultResourceIds: {
+  name: 'watch-${i}'
+  scope: resourceGroup(split(vaultId, '/')[2], split(vaultId, '/')[4])
+  params: {
+    vaultName: last(split(vaultId, '/'))
+    storageAccountId: storage.id
+    workspaceId: workspace.id
+    eventGridQueueId: eventGridQueue.id
+    location: location
+  }
+}]
+
+// Key Vault Secrets Officer ONLY on vaults with rotatable secrets: read tags, write the new version.
+module rotationVaults 'modules/rotation-vault-role.bicep' = [for (vaultId, i) in rotationVaultResourceIds: {
+  name: 'rotation-vault-${i}'
+  scope: resourceGroup(split(vaultId, '/')[2], split(vaultId, '/')[4])
+  params: {
+    vaultName: last(split(vaultId, '/'))
+    principalId: identity.properties.principalId
+  }
+}]
+
+// Storage Account Key Operator Service Role ONLY on target accounts: listKeys + regenerateKey.
+module rotationAccounts 'modules/rotation-storage-role.bicep' = [for (accountId, i) in rotationStorageAccountIds: {
+  name: 'rotation-account-${i}'
+  scope: resourceGroup(split(accountId, '/')[2], split(accountId, '/')[4])
+  params: {
+    storageAccountName: last(split(accountId, '/'))
+    principalId: identity.properties.principalId
+  }
+}]
+
+output appUrl string = 'https://${app.properties.defaultHostName}'
+output managedIdentityClientId string = identity.properties.clientId
+output serviceBusNamespace string = '${serviceBus.name}.servicebus.windows.net'
+output logStorageAccount string = storage.name
+output workspaceCustomerId string = workspace.properties.customerId
