@@ -233,8 +233,11 @@ function table(el: Obj, path: string): Block {
     });
   });
   const widths: number[] = [];
-  for (const row of rows)
-    row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, Math.min(cell.length, 40))));
+  for (const row of rows) {
+    row.forEach((cell, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, Math.min(cell.length, 40));
+    });
+  }
   const lines = rows.map((row) =>
     row
       .map((cell, i) => cell.padEnd(widths[i] ?? 0))
