@@ -1,0 +1,37 @@
+import type { AuditEvent, AuditObject } from '../audit/audit-event.js';
+
+/** The person behind an event for a summary sentence: UPN, else display name, else app id, else principal. */
+export function actorOf(e: AuditEvent): string {
+  const id = e.identity;
+  if (id.upn) return id.upn;
+  if (id.name) return id.name;
+  if (e.principal !== 'unknown') return id.appId && !id.objectId ? `app ${id.appId}` : e.principal;
+  return e.ip ? `an unauthenticated caller at ${e.ip}` : 'an unknown caller';
+}
+
+/** "secret stripe-api-key", "deleted secret stripe-api-key", "vault kv-prod-payments". */
+export function objectText(e: AuditEvent, object: AuditObject | undefined = e.object): string {
+  if (!object || object.type === 'vault') return `vault ${e.vault}`;
+  const kind = object.type === 'other' ? 'object' : object.type;
+  return object.name ? `${kind} ${object.name}` : `a ${kind}`;
+}
+
+/** The object identity for "distinct objects": type and name, versions ignored. */
+export function objectKey(object: AuditObject | undefined): string | undefined {
+  return object?.name ? `${object.type}/${object.name.toLowerCase()}` : undefined;
+}
+
+/** True for data-plane operations (Secret*, Key*, Certificate*), excluding Event Grid notification records. */
+export function isDataPlane(operation: string): boolean {
+  return /^(Secret|Key|Certificate)/.test(operation) && !operation.endsWith('EventGridNotification');
+}
+
+/** A successful VaultPut/VaultPatch: the control-plane changes that carry ACL and access-policy diffs. */
+export function isVaultChange(e: AuditEvent): boolean {
+  return e.success && (e.operation === 'VaultPatch' || e.operation === 'VaultPut');
+}
+
+/** Caller principal for windows keyed by principal-or-IP. */
+export function principalOrIp(e: AuditEvent): string {
+  return e.principal !== 'unknown' ? e.principal : (e.ip ?? 'unknown');
+}

@@ -1,0 +1,110 @@
+import type { AuditEvent } from '../../audit/audit-event.js';
+import { actorOf } from '../describe.js';
+import { entriesToMap, type Finding, mapToEntries, type Rule, type RuleContext } from './rule.js';
+
+const DAY = 86_400_000;
+const GETS = new Set(['SecretGet', 'KeyGet']);
+/** The sliding window is kept as this many buckets (counts only, nothing per event). */
+const BUCKETS = 24;
+
+interface Counter {
+  /** [bucket index, count], ascending, covering the current window. */
+  buckets: [number, number][];
+  /** [day index, count] of past days, for the baseline mean; pruned after baselineDays. */
+  days: [number, number][];
+  lastFire?: number;
+}
+
+/**
+ * mass-secret-retrieval: successful SecretGet/KeyGet calls by one principal on one vault within a sliding
+ * `window` (kept as 24 buckets) above `threshold` AND above `baselineFactor` × the principal's own mean
+ * per window over the previous `baselineDays` (days before today; only days the vault has history for).
+ * Fires at most once per window per principal.
+ */
+export class MassRetrievalRule implements Rule {
+  readonly id = 'mass-secret-retrieval' as const;
+  readonly defaultSeverity = 'high' as const;
+  private counters = new Map<string, Counter>();
+  constructor(private readonly ctx: RuleContext) {}
+
+  observe(e: AuditEvent, report: (f: Finding) => void): void {
+    if (!e.success || e.principal === 'unknown' || !GETS.has(e.operation)) return;
+    const { threshold, window, baselineFactor } = this.ctx.detection.massRetrieval;
+    const bucketMs = Math.max(1000, Math.floor(window / BUCKETS));
+    const id = `${e.vault}|${e.principal}`;
+    let c = this.counters.get(id);
+    if (!c) {
+      c = { buckets: [], days: [] };
+      this.counters.set(id, c);
+    }
+    const bucket = Math.floor(e.timeMs / bucketMs);
+    addCount(c.buckets, bucket);
+    const day = Math.floor(e.timeMs / DAY);
+    addCount(c.days, day);
+    const newest = c.buckets[c.buckets.length - 1]![0];
+    const oldest = newest - Math.ceil(window / bucketMs) + 1;
+    while (c.buckets.length > 0 && c.buckets[0]![0] < oldest) c.buckets.shift();
+    const inWindow = c.buckets.reduce((n, [, k]) => n + k, 0);
+    if (inWindow <= threshold) return;
+    if (c.lastFire !== undefined && e.timeMs - c.lastFire < window) return;
+    const mean = this.baselineMean(c, day, window, e.vault);
+    if (inWindow <= baselineFactor * mean) return;
+    c.lastFire = e.timeMs;
+    report({
+      event: e,
+      summary: `${actorOf(e)} retrieved ${inWindow} secrets or keys from vault ${e.vault} within ${windowText(window)}`,
+      eventKeys: [e.key],
+      evidence: {
+        retrievals: inWindow,
+        threshold,
+        baselineMeanPerWindow: Math.round(mean * 100) / 100,
+        baselineFactor,
+      },
+    });
+  }
+
+  private baselineMean(c: Counter, today: number, window: number, vault: string): number {
+    const baselineDays = this.ctx.detection.baselineDays;
+    const since = this.ctx.vaultSince(vault);
+    const historyDays = since === undefined ? 0 : today - Math.floor(since / DAY);
+    const covered = Math.min(baselineDays, historyDays);
+    if (covered <= 0) return 0;
+    let total = 0;
+    for (const [d, n] of c.days) if (d < today && d >= today - covered) total += n;
+    return total / ((covered * DAY) / window);
+  }
+
+  prune(watermarkMs: number): void {
+    const { window } = this.ctx.detection.massRetrieval;
+    const firstDay = Math.floor(watermarkMs / DAY) - this.ctx.detection.baselineDays;
+    for (const [id, c] of this.counters) {
+      while (c.days.length > 0 && c.days[0]![0] < firstDay) c.days.shift();
+      const bucketMs = Math.max(1000, Math.floor(window / BUCKETS));
+      const lastBucket = c.buckets[c.buckets.length - 1]?.[0];
+      if (lastBucket !== undefined && (lastBucket + 1) * bucketMs <= watermarkMs - window) c.buckets = [];
+      if (c.days.length === 0 && c.buckets.length === 0) this.counters.delete(id);
+    }
+  }
+
+  exportState(): unknown {
+    return mapToEntries(this.counters);
+  }
+
+  importState(state: unknown): void {
+    this.counters = entriesToMap<Counter>(state);
+  }
+}
+
+/** Adds one to the count of `index` in an ascending [index, count] list (late indexes go to their place). */
+function addCount(list: [number, number][], index: number): void {
+  let i = list.length - 1;
+  while (i >= 0 && list[i]![0] > index) i--;
+  if (i >= 0 && list[i]![0] === index) list[i]![1]++;
+  else list.splice(i + 1, 0, [index, 1]);
+}
+
+function windowText(ms: number): string {
+  if (ms % DAY === 0) return ms === DAY ? '1 day' : `${ms / DAY} days`;
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
+  return `${Math.round(ms / 60_000)} min`;
+}
