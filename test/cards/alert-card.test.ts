@@ -1,0 +1,152 @@
+import { describe, expect, it } from 'vitest';
+import type { Alert } from '../../src/alerts/alert.js';
+import { alertCardData, renderAlertCard } from '../../src/alerts/alert-card.js';
+import { toBlockKit } from '../../src/chat/block-kit/to-block-kit.js';
+import { buildAlert } from '../alerts/builders.js';
+
+const ackBy = {
+  action: 'acknowledge',
+  person: 'alice',
+  displayName: 'Alice',
+  at: '2025-06-02T13:10:00.000Z',
+  via: 'slack:U01ALICE',
+} as const;
+const escBy = {
+  action: 'escalate',
+  person: 'alice',
+  displayName: 'Alice',
+  at: '2025-06-02T13:11:00.000Z',
+  comment: 'paging on-call',
+} as const;
+const closeBy = {
+  action: 'close',
+  person: 'bob',
+  displayName: 'Bob',
+  at: '2025-06-02T13:20:00.000Z',
+  comment: 'benign-positive: planned cleanup',
+} as const;
+
+const STATES: Record<string, Alert> = {
+  open: buildAlert(),
+  acknowledged: buildAlert({ state: 'acknowledged', history: [...buildAlert().history, ackBy], version: 2 }),
+  'open-escalated': buildAlert({ escalated: true, history: [...buildAlert().history, escBy], version: 2 }),
+  'acknowledged-escalated': buildAlert({
+    state: 'acknowledged',
+    escalated: true,
+    history: [...buildAlert().history, ackBy, escBy],
+    version: 3,
+  }),
+  closed: buildAlert({
+    state: 'closed',
+    classification: 'benign-positive',
+    closeReason: 'planned cleanup',
+    history: [...buildAlert().history, ackBy, closeBy],
+    version: 3,
+  }),
+};
+
+function actionsOf(alert: Alert): Array<{ type: string; title: string; verb?: string }> {
+  return (renderAlertCard(alert).card.actions ?? []) as Array<{ type: string; title: string; verb?: string }>;
+}
+
+function allStrings(node: unknown, out: string[] = []): string[] {
+  if (typeof node === 'string') out.push(node);
+  else if (Array.isArray(node)) for (const n of node) allStrings(n, out);
+  else if (node && typeof node === 'object') for (const v of Object.values(node)) allStrings(v, out);
+  return out;
+}
+
+describe('alert card', () => {
+  for (const [name, alert] of Object.entries(STATES)) {
+    it(`renders the ${name} alert card (snapshot)`, () => {
+      expect(renderAlertCard(alert)).toMatchSnapshot();
+    });
+
+    it(`${name}: expands every template expression and stays inside the Block Kit subset`, () => {
+      const { card } = renderAlertCard(alert);
+      expect(allStrings(card).filter((s) => s.includes('${'))).toEqual([]);
+      expect(JSON.stringify(card)).not.toMatch(/"\$(when|data)"/);
+      expect(() => toBlockKit(card)).not.toThrow();
+      expect(card.version).toBe('1.5');
+    });
+  }
+
+  it('an open alert offers Acknowledge, Close (with classification and reason) and Escalate', () => {
+    const actions = actionsOf(STATES.open as Alert);
+    expect(actions.map((a) => a.title)).toEqual(['Acknowledge', 'Close', 'Escalate']);
+    const close = actions[1] as unknown as {
+      card: {
+        body: Array<{ type: string; id: string; choices?: Array<{ value: string }> }>;
+        actions: Array<{ verb: string }>;
+      };
+    };
+    expect(close.card.body.map((b) => [b.type, b.id])).toEqual([
+      ['Input.ChoiceSet', 'classification'],
+      ['Input.Text', 'reason'],
+    ]);
+    expect(close.card.body[0]?.choices?.map((c) => c.value)).toEqual([
+      'true-positive',
+      'benign-positive',
+      'false-positive',
+      'undetermined',
+    ]);
+    expect(close.card.actions[0]?.verb).toBe('alert.close');
+  });
+
+  it('an acknowledged alert no longer offers Acknowledge', () => {
+    expect(actionsOf(STATES.acknowledged as Alert).map((a) => a.title)).toEqual(['Close', 'Escalate']);
+  });
+
+  it('an escalated alert no longer offers Escalate', () => {
+    expect(actionsOf(STATES['acknowledged-escalated'] as Alert).map((a) => a.title)).toEqual(['Close']);
+    expect(actionsOf(STATES['open-escalated'] as Alert).map((a) => a.title)).toEqual([
+      'Acknowledge',
+      'Close',
+    ]);
+  });
+
+  it('a closed alert has exactly one action: Reopen', () => {
+    const actions = actionsOf(STATES.closed as Alert);
+    expect(actions).toHaveLength(1);
+    expect(actions[0]).toMatchObject({ type: 'Action.Execute', title: 'Reopen', verb: 'alert.reopen' });
+  });
+
+  it('shows the rule id, counters and the who/when/why history', () => {
+    const text = allStrings(renderAlertCard(STATES.closed as Alert).card).join('\n');
+    expect(text).toContain('destructive-operation');
+    expect(text).toContain('2025-06-02 13:05:11 UTC');
+    expect(text).toContain('2025-06-02 13:10:00 UTC — Alice (slack:U01ALICE) acknowledged');
+    expect(text).toContain('Bob closed: benign-positive: planned cleanup');
+    expect(text).toContain('Classification: benign-positive — planned cleanup');
+    expect(alertCardData(STATES.closed as Alert).count).toBe('2');
+  });
+
+  it('carries the alert id in every button and in the refresh action', () => {
+    const { card } = renderAlertCard(STATES.open as Alert);
+    const refresh = card.refresh as {
+      action: { verb: string; data: { alertId: string } };
+      userIds: unknown[];
+    };
+    expect(refresh.action).toMatchObject({ verb: 'alert.refresh', data: { alertId: 'A-0123456789' } });
+    expect(refresh.userIds).toEqual([]);
+    for (const a of actionsOf(STATES.open as Alert) as Array<{ data?: { alertId: string } }>) {
+      if (a.data) expect(a.data.alertId).toBe('A-0123456789');
+    }
+  });
+
+  it('shows hostile text from audit data verbatim instead of evaluating it', () => {
+    const hostile = ['bob read secret $', '{alertId} and $', '{1+1}'].join('');
+    const field = ['$', '{rule}'].join('');
+    const alert = buildAlert({ summary: hostile, evidence: { object: field } });
+    const text = allStrings(renderAlertCard(alert).card);
+    expect(text).toContain(hostile);
+    expect(text).toContain(field);
+  });
+
+  it('omits the evidence and history sections when empty', () => {
+    const { card } = renderAlertCard(buildAlert({ evidence: {}, history: [] }));
+    const text = allStrings(card);
+    expect(text).not.toContain('Evidence');
+    expect(text).not.toContain('History');
+  });
+});
