@@ -129,6 +129,13 @@ export class InvalidParameterError extends KvWardenError {
   }
 }
 
+/** Log Analytics or the local database could not run a query (not a throttle, not a permission problem). */
+export class QueryFailedError extends KvWardenError {
+  constructor(message: string, options: { cause?: unknown; userMessage?: string } = {}) {
+    super(ErrorCode.QueryFailed, message, options);
+  }
+}
+
 export class NotAvailableError extends KvWardenError {
   constructor(feature: string, why: string) {
     super(ErrorCode.NotAvailable, `${feature} is not available: ${why}`);
