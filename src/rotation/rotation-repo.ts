@@ -1,0 +1,64 @@
+import type { Store, Versioned } from '../store/store.js';
+import { ROTATIONS, type RotationRecord } from './rotation-record.js';
+
+export type StoredRotation = Versioned<RotationRecord>;
+
+/** Called after every successful write, e.g. to re-render the rotation's card. Must not throw. */
+export type RotationListener = (record: RotationRecord) => void | Promise<void>;
+
+/**
+ * Rotation documents in the Store: every change is a CAS write followed by an audit-trail entry
+ * (subject = rotation id) and a change notification.
+ */
+export class RotationRepo {
+  constructor(
+    private readonly store: Store,
+    private readonly listener: RotationListener = () => undefined,
+  ) {}
+
+  get(id: string): Promise<StoredRotation | undefined> {
+    return this.store.get<RotationRecord>(ROTATIONS, id);
+  }
+
+  async list(): Promise<RotationRecord[]> {
+    return (await this.store.list<RotationRecord>(ROTATIONS)).map((d) => d.value);
+  }
+
+  async create(record: RotationRecord, audit: AuditNote): Promise<StoredRotation | undefined> {
+    const created = await this.store.create(ROTATIONS, record.id, record);
+    if (created) await this.after(record, audit);
+    return created;
+  }
+
+  /** CAS write; throws ConflictError when `current` is stale. */
+  async write(current: StoredRotation, next: RotationRecord, audit?: AuditNote): Promise<StoredRotation> {
+    const written = await this.store.update(ROTATIONS, next.id, next, current.version);
+    await this.after(next, audit);
+    return written;
+  }
+
+  private async after(record: RotationRecord, audit?: AuditNote): Promise<void> {
+    if (audit) {
+      await this.store.appendAudit({
+        subject: record.id,
+        at: record.updatedAt,
+        actor: audit.actor,
+        action: audit.action,
+        ...(audit.detail ? { detail: audit.detail } : {}),
+        ...(audit.via ? { via: audit.via } : {}),
+      });
+    }
+    try {
+      await this.listener(record);
+    } catch {
+      // A failing card update must not undo or block the state change; the card is re-rendered on the next one.
+    }
+  }
+}
+
+export interface AuditNote {
+  readonly actor: string;
+  readonly action: string;
+  readonly detail?: string;
+  readonly via?: string;
+}
