@@ -1,0 +1,134 @@
+/**
+ * Typed readers for untrusted record fields. Empty strings and nulls mean "absent" (Log Analytics
+ * exports carry every column, empty when the record had no such field); a value of the wrong type
+ * is a MalformedRecordError naming the field.
+ */
+import { MalformedRecordError } from './malformed-record-error.js';
+
+export type Json = Record<string, unknown>;
+
+export function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export function optString(v: unknown, field: string): string | undefined {
+  if (typeof v === 'string') return v === '' ? undefined : v;
+  if (v === undefined || v === null) return undefined;
+  throw new MalformedRecordError(`${field} must be a string`);
+}
+
+const DIGITS = /^\s*-?\d+(\.\d+)?\s*$/;
+
+/** A number, or a string holding one (`durationMs` is a string in blobs; `_d` columns are doubles). */
+export function optNumber(v: unknown, field: string): number | undefined {
+  if (typeof v === 'number') {
+    if (Number.isFinite(v)) return v;
+    throw new MalformedRecordError(`${field} must be a finite number`);
+  }
+  if (v === undefined || v === null || v === '') return undefined;
+  if (typeof v === 'string' && DIGITS.test(v)) return Number(v);
+  throw new MalformedRecordError(`${field} must be a number`);
+}
+
+export function optBoolean(v: unknown, field: string): boolean | undefined {
+  if (typeof v === 'boolean') return v;
+  if (v === undefined || v === null || v === '') return undefined;
+  if (typeof v === 'string') {
+    const s = v.toLowerCase();
+    if (s === 'true') return true;
+    if (s === 'false') return false;
+  }
+  throw new MalformedRecordError(`${field} must be a boolean`);
+}
+
+/** An object, or a JSON string of one (Log Analytics `dynamic` columns can arrive either way). */
+export function optObject(v: unknown, field: string): Json | null | undefined {
+  if (v === undefined) return undefined;
+  if (v === null || v === '') return null;
+  if (isObject(v)) return v;
+  if (typeof v === 'string' && v.charCodeAt(0) === 0x7b) {
+    try {
+      const parsed: unknown = JSON.parse(v);
+      if (isObject(parsed)) return parsed;
+    } catch {
+      // fall through to the type error
+    }
+  }
+  throw new MalformedRecordError(`${field} must be an object`);
+}
+
+/** Case-insensitive property read (`ObjectId` / `objectId`); exact match first. */
+export function prop(o: Json, name: string): unknown {
+  const exact = o[name];
+  if (exact !== undefined) return exact;
+  const lower = name.toLowerCase();
+  for (const k of Object.keys(o)) if (k.toLowerCase() === lower) return o[k];
+  return undefined;
+}
+
+const pad2 = (s: string, i: number): number => (s.charCodeAt(i) - 48) * 10 + (s.charCodeAt(i + 1) - 48);
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+
+/**
+ * Strict ISO-8601 UTC parse to epoch ms: `YYYY-MM-DDTHH:MM:SS[.f…][Z|±HH:MM]` (a space instead of
+ * `T` and no zone are accepted as UTC, as Log Analytics exports show). Fractions beyond ms are
+ * truncated, so 7-digit blob times and 3-digit export times of one event agree.
+ */
+export function parseIsoTime(v: unknown, field: string): number {
+  if (v === undefined || v === null || v === '') throw new MalformedRecordError(`missing ${field}`);
+  if (typeof v !== 'string')
+    throw new MalformedRecordError(`${field} must be an ISO-8601 string, got ${typeof v}`);
+  const s = v.trim();
+  const ok =
+    s.length >= 19 &&
+    s.charCodeAt(4) === 45 &&
+    s.charCodeAt(7) === 45 &&
+    (s[10] === 'T' || s[10] === 't' || s[10] === ' ') &&
+    s.charCodeAt(13) === 58 &&
+    s.charCodeAt(16) === 58;
+  if (!ok) throw new MalformedRecordError(`${field} is not an ISO-8601 time: ${clip(s)}`);
+  for (const i of [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]) {
+    if (!isDigit(s.charCodeAt(i)))
+      throw new MalformedRecordError(`${field} is not an ISO-8601 time: ${clip(s)}`);
+  }
+  const year = Number(s.slice(0, 4));
+  const month = pad2(s, 5);
+  const day = pad2(s, 8);
+  const hour = pad2(s, 11);
+  const minute = pad2(s, 14);
+  const second = pad2(s, 17);
+  let i = 19;
+  let ms = 0;
+  if (s[i] === '.' || s[i] === ',') {
+    i++;
+    let digits = 0;
+    while (i < s.length && isDigit(s.charCodeAt(i))) {
+      if (digits < 3) ms = ms * 10 + (s.charCodeAt(i) - 48);
+      digits++;
+      i++;
+    }
+    if (digits === 0) throw new MalformedRecordError(`${field} is not an ISO-8601 time: ${clip(s)}`);
+    for (let d = digits; d < 3; d++) ms *= 10;
+  }
+  let offsetMin = 0;
+  const rest = s.slice(i);
+  if (rest === 'Z' || rest === 'z' || rest === '') offsetMin = 0;
+  else if (/^[+-]\d\d:?\d\d$/.test(rest)) {
+    const sign = rest[0] === '-' ? -1 : 1;
+    const digitsOnly = rest.replace(':', '');
+    offsetMin = sign * (Number(digitsOnly.slice(1, 3)) * 60 + Number(digitsOnly.slice(3, 5)));
+  } else throw new MalformedRecordError(`${field} is not an ISO-8601 time: ${clip(s)}`);
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
+    throw new MalformedRecordError(`${field} is not a valid date: ${clip(s)}`);
+  }
+  const t = Date.UTC(year, month - 1, day, hour, minute, second, ms) - offsetMin * 60_000;
+  if (new Date(Date.UTC(year, month - 1, day)).getUTCDate() !== day) {
+    throw new MalformedRecordError(`${field} is not a valid date: ${clip(s)}`);
+  }
+  return t;
+}
+
+/** Shorten an untrusted value for a message. */
+export function clip(s: string, max = 60): string {
+  return s.length > max ? `${s.slice(0, max)}…` : s;
+}

@@ -1,0 +1,89 @@
+/**
+ * What a Key Vault URI points at: the vault (from a data-plane host or an ARM path) and the
+ * object (secret/key/certificate, deleted or not, name, version). Hand-rolled rather than `new URL`
+ * because it runs once per record on the hot path.
+ */
+import type { AuditObject, ObjectType } from './audit-event.js';
+
+interface SplitUri {
+  host: string;
+  segments: string[];
+}
+
+function splitUri(uri: string): SplitUri | undefined {
+  const scheme = uri.indexOf('://');
+  if (scheme < 0) return undefined;
+  let end = uri.length;
+  const q = uri.indexOf('?', scheme + 3);
+  if (q >= 0) end = q;
+  const h = uri.indexOf('#', scheme + 3);
+  if (h >= 0 && h < end) end = h;
+  const slash = uri.indexOf('/', scheme + 3);
+  const hostEnd = slash >= 0 && slash < end ? slash : end;
+  const host = uri.slice(scheme + 3, hostEnd).toLowerCase();
+  const path = hostEnd < end ? uri.slice(hostEnd + 1, end) : '';
+  const segments = path === '' ? [] : path.split('/').filter((s) => s !== '');
+  return { host, segments };
+}
+
+const DATA_PLANE_HOST = /^([a-z0-9-]+)\.(vault|managedhsm)\./;
+
+/** Vault name (lower case) from a data-plane host or an ARM `/vaults/<name>` path. */
+export function vaultFromUri(uri: string): string | undefined {
+  const u = splitUri(uri);
+  if (!u) return undefined;
+  const m = DATA_PLANE_HOST.exec(u.host);
+  if (m) return m[1];
+  for (let i = 0; i < u.segments.length - 1; i++) {
+    const s = u.segments[i]!.toLowerCase();
+    if (s === 'vaults' || s === 'managedhsms') return u.segments[i + 1]!.toLowerCase();
+  }
+  return undefined;
+}
+
+/** Vault name (lower case) from an ARM resource id. */
+export function vaultFromResourceId(resourceId: string): string | undefined {
+  const lower = resourceId.toLowerCase();
+  for (const marker of ['/vaults/', '/managedhsms/']) {
+    const i = lower.lastIndexOf(marker);
+    if (i >= 0) {
+      const name = lower.slice(i + marker.length).split('/')[0];
+      if (name) return name;
+    }
+  }
+  return undefined;
+}
+
+const COLLECTIONS: Record<string, { type: ObjectType; deleted: boolean }> = {
+  secrets: { type: 'secret', deleted: false },
+  keys: { type: 'key', deleted: false },
+  certificates: { type: 'certificate', deleted: false },
+  deletedsecrets: { type: 'secret', deleted: true },
+  deletedkeys: { type: 'key', deleted: true },
+  deletedcertificates: { type: 'certificate', deleted: true },
+  storage: { type: 'storage', deleted: false },
+  deletedstorage: { type: 'storage', deleted: true },
+};
+/** Path words after a collection that are actions, not object names. */
+const NOT_NAMES = new Set(['restore', 'import', 'contacts', 'issuers']);
+const VERSION = /^[0-9a-f]{32}$/i;
+
+/** The object a Key Vault URI acts on; a vault root or an ARM URI is the vault itself. */
+export function objectFromUri(uri: string): AuditObject | undefined {
+  const u = splitUri(uri);
+  if (!u) return undefined;
+  if (!DATA_PLANE_HOST.test(u.host)) {
+    return u.host.includes('management.') || u.host.startsWith('control-')
+      ? { type: 'vault', deleted: false, name: undefined, version: undefined }
+      : undefined;
+  }
+  const first = u.segments[0];
+  if (first === undefined) return { type: 'vault', deleted: false, name: undefined, version: undefined };
+  const kind = COLLECTIONS[first.toLowerCase()];
+  if (!kind) return { type: 'other', deleted: false, name: undefined, version: undefined };
+  const second = u.segments[1];
+  const name = second !== undefined && !NOT_NAMES.has(second.toLowerCase()) ? second : undefined;
+  const third = u.segments[2];
+  const version = name !== undefined && third !== undefined && VERSION.test(third) ? third : undefined;
+  return { type: kind.type, deleted: kind.deleted, name, version };
+}
