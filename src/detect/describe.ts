@@ -5,7 +5,8 @@ export function actorOf(e: AuditEvent): string {
   const id = e.identity;
   if (id.upn) return id.upn;
   if (id.name) return id.name;
-  if (e.principal !== 'unknown') return id.appId && !id.objectId ? `app ${id.appId}` : e.principal;
+  if (id.appId) return `app ${id.appId}`;
+  if (e.principal !== 'unknown') return e.principal;
   return e.ip ? `an unauthenticated caller at ${e.ip}` : 'an unknown caller';
 }
 

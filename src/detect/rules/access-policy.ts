@@ -88,7 +88,7 @@ export class GrantedThenRevokedRule implements Rule {
     const minutes = Math.round(delta / 60_000);
     report({
       event: e,
-      summary: `${actorOf(e)} revoked the access of ${removed.objectId} to vault ${e.vault} ${minutes} min after ${grant.by} granted it`,
+      summary: `${actorOf(e)} revoked ${removed.objectId.toLowerCase() === e.identity.objectId ? 'their own access' : `the access of ${removed.objectId}`} to vault ${e.vault} ${minutes} min after ${grant.by} granted it`,
       eventKeys: [grant.key, e.key],
       evidence: { grantee: removed.objectId, grantedBy: grant.by, secondsBetween: Math.round(delta / 1000) },
     });
