@@ -1,0 +1,38 @@
+import type { TokenCredential } from '@azure/identity';
+import { ServiceBusClient } from '@azure/service-bus';
+import type { Config } from '../../config/load.js';
+import { ConfigError } from '../../errors.js';
+
+/** How to reach the namespace: a connection string (SERVICEBUS_CONNECTION_STRING) or a namespace + credential. */
+export interface ServiceBusConnection {
+  readonly connectionString?: string;
+  /** `contoso.servicebus.windows.net` (config `sources.serviceBus.namespace` or SERVICEBUS_NAMESPACE). */
+  readonly namespace?: string;
+  /** Used with `namespace`; DefaultAzureCredential (managed identity in Azure) when not injected. */
+  readonly credential?: TokenCredential;
+}
+
+/** Picks the connection settings from config: the connection string wins, else the namespace. */
+export function serviceBusConnectionFrom(config: Config, credential?: TokenCredential): ServiceBusConnection {
+  const connectionString = config.env.serviceBus.connectionString;
+  const namespace = config.sources.serviceBus?.namespace ?? config.env.serviceBus.namespace;
+  return { connectionString, namespace, credential };
+}
+
+/** Builds the SDK client. Throws ConfigError when neither a connection string nor a namespace is set. */
+export async function createServiceBusClient(conn: ServiceBusConnection): Promise<ServiceBusClient> {
+  if (conn.connectionString) return new ServiceBusClient(conn.connectionString);
+  if (conn.namespace) {
+    const credential = conn.credential ?? (await defaultCredential());
+    return new ServiceBusClient(conn.namespace, credential);
+  }
+  throw new ConfigError(
+    'sources.serviceBus.namespace',
+    'set SERVICEBUS_CONNECTION_STRING, or a namespace (config or SERVICEBUS_NAMESPACE) for DefaultAzureCredential',
+  );
+}
+
+async function defaultCredential(): Promise<TokenCredential> {
+  const { DefaultAzureCredential } = await import('@azure/identity');
+  return new DefaultAzureCredential();
+}
