@@ -37,16 +37,18 @@ exit codes: 0 ok, 1 failure, 2 usage or configuration error, 3 input partly malf
 
 /** Entry point: returns the process exit code. */
 export async function main(argv: string[], io?: Partial<CommandIo>): Promise<number> {
-  const stopSignal = new Promise<void>((resolve) => {
-    process.once('SIGTERM', () => resolve());
-    process.once('SIGINT', () => resolve());
-  });
+  const stopSignal =
+    io?.stopSignal ??
+    new Promise<void>((resolve) => {
+      process.once('SIGTERM', () => resolve());
+      process.once('SIGINT', () => resolve());
+    });
   const fullIo: CommandIo = {
     stdout: io?.stdout ?? process.stdout,
     stderr: io?.stderr ?? process.stderr,
     env: io?.env ?? process.env,
     cwd: io?.cwd ?? process.cwd(),
-    stopSignal: io?.stopSignal ?? stopSignal,
+    stopSignal,
   };
   const [name = 'serve', ...rest] = argv;
   if (name === '--help' || name === '-h' || name === 'help') {
