@@ -21,6 +21,7 @@ export function routeAlert(
   config: Pick<Config, 'vaults' | 'chat'>,
   surfaces: readonly SurfaceName[],
   alert: { readonly vault: string; readonly severity: Severity },
+  options: { ignoreMinSeverity?: boolean } = {},
 ): Route[] {
   const vaultChannel = config.vaults[alert.vault.toLowerCase()]?.channel;
   const out: Route[] = [];
@@ -29,7 +30,8 @@ export function routeAlert(
     const channel = picked?.channel ?? (surface === 'console' ? DEFAULT_CONSOLE_CHANNEL : undefined);
     if (channel === undefined) continue;
     const min = picked?.minSeverity;
-    if (min !== undefined && severityRank(alert.severity) < severityRank(min)) continue;
+    if (!options.ignoreMinSeverity && min !== undefined && severityRank(alert.severity) < severityRank(min))
+      continue;
     out.push({ surface, channel });
   }
   return out;
