@@ -1,0 +1,74 @@
+import type { AdaptiveCard } from '../chat-surface.js';
+
+/** The verb Teams sends when a card refreshes itself for a user (Universal Actions `refresh`). */
+export const REFRESH_VERB = 'kvw.refresh';
+/** Teams refreshes user-specific views automatically for at most 60 users. */
+export const MAX_REFRESH_USERS = 60;
+
+/**
+ * The card everyone sees: the same content without Action.Execute / Action.ShowCard, so people
+ * who may not act see no buttons. Responders get the actionable card through `refresh`.
+ */
+export function readOnlyView(card: AdaptiveCard): AdaptiveCard {
+  const strip = (items: readonly unknown[] | undefined): unknown[] | undefined =>
+    items
+      ?.map((raw) => {
+        const el = raw as Record<string, unknown>;
+        if (el?.type === 'ActionSet') {
+          const actions = keepPassive(el.actions as unknown[] | undefined);
+          return actions.length > 0 ? { ...el, actions } : undefined;
+        }
+        if (Array.isArray(el?.items)) return { ...el, items: strip(el.items as unknown[]) };
+        if (Array.isArray(el?.columns)) return { ...el, columns: strip(el.columns as unknown[]) };
+        return el;
+      })
+      .filter((el) => el !== undefined);
+  const { refresh: _refresh, ...rest } = card;
+  return {
+    ...rest,
+    body: strip(card.body) ?? [],
+    actions: keepPassive(card.actions as unknown[] | undefined),
+  };
+}
+
+function keepPassive(actions: readonly unknown[] | undefined): unknown[] {
+  return (actions ?? []).filter((a) => (a as { type?: string })?.type === 'Action.OpenUrl');
+}
+
+/** Adds the Universal Actions `refresh` so the listed users' clients ask us for their own view. */
+export function withRefresh(card: AdaptiveCard, userIds: readonly string[]): AdaptiveCard {
+  return {
+    ...card,
+    version: versionAtLeast15(card.version),
+    refresh: {
+      action: { type: 'Action.Execute', title: 'Refresh', verb: REFRESH_VERB, data: {} },
+      userIds: userIds.slice(0, MAX_REFRESH_USERS),
+    },
+  };
+}
+
+function versionAtLeast15(version: string): string {
+  const [major = 1, minor = 0] = version.split('.').map(Number);
+  return major > 1 || (major === 1 && minor >= 5) ? version : '1.5';
+}
+
+/** The vault a card is about, read from its Action.Execute data (used for per-vault roles). */
+export function vaultOf(card: AdaptiveCard): string | undefined {
+  let found: string | undefined;
+  const visit = (node: unknown): void => {
+    if (found || typeof node !== 'object' || node === null) return;
+    if (Array.isArray(node)) {
+      for (const item of node) visit(item);
+      return;
+    }
+    const obj = node as Record<string, unknown>;
+    const data = obj.data as Record<string, unknown> | undefined;
+    if (obj.type === 'Action.Execute' && typeof data?.vault === 'string') {
+      found = data.vault;
+      return;
+    }
+    for (const v of Object.values(obj)) visit(v);
+  };
+  visit([card.body, card.actions]);
+  return found;
+}
