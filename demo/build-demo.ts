@@ -188,16 +188,24 @@ function ordinary(records: Map<VaultDef, Rec[]>): void {
   const { payments, identity, sandbox } = DEMO_VAULTS;
   const C = DEMO_CALLERS;
   const end = DEMO_START + DEMO_DAYS * DAY;
-  // payments-api reads its secrets every ~3 minutes; after each restart the SDK's first call is a 401 challenge.
+  // payments-api encrypts card data with its key every ~3 minutes (wrap/unwrap) and refreshes its cached
+  // secrets every few hours; after each restart the SDK's first call is the expected 401 challenge.
   for (let t = DEMO_START + 17_000; t < end; t += 3 * MIN + jitter(40_000)) {
-    if (rand() < 0.01) add(payments, dataRecord(payments, t - 200, 'Authentication', C.paymentsApi, { path: 'secrets/payments-db-password/', status: 401, description: 'AKV10000: Request is missing a Bearer or PoP token.' }));
-    const name = rand() < 0.7 ? 'payments-db-password' : 'stripe-api-key';
-    add(payments, dataRecord(payments, t, 'SecretGet', C.paymentsApi, { path: `secrets/${name}/`, id: secretId(payments, name) }));
+    if (rand() < 0.01) add(payments, dataRecord(payments, t - 200, 'Authentication', C.paymentsApi, { path: 'keys/card-data/', status: 401, description: 'AKV10000: Request is missing a Bearer or PoP token.' }));
+    const op = rand() < 0.6 ? 'KeyWrap' : 'KeyUnwrap';
+    add(payments, dataRecord(payments, t, op, C.paymentsApi, { path: `keys/card-data/${hex(32)}/${op === 'KeyWrap' ? 'wrapkey' : 'unwrapkey'}`, id: `https://${payments.name}.vault.azure.net/keys/card-data/${hex(32)}`, clientInfo: 'azsdk-net-Security.KeyVault.Keys/4.6.0 (.NET 8.0.4; Ubuntu 22.04)' }));
   }
-  // identity-svc signs tokens with its key every ~6 minutes.
+  for (const [name, every] of [['payments-db-password', 2 * HOUR], ['stripe-api-key', 3 * HOUR]] as const) {
+    for (let t = DEMO_START + 90_000; t < end; t += every + jitter(10 * MIN)) {
+      add(payments, dataRecord(payments, t, 'SecretGet', C.paymentsApi, { path: `secrets/${name}/`, id: secretId(payments, name) }));
+    }
+  }
+  // identity-svc signs tokens with its key every ~6 minutes and re-reads the public key every 2 hours.
   for (let t = DEMO_START + 41_000; t < end; t += 6 * MIN + jitter(60_000)) {
-    const op = rand() < 0.8 ? 'KeySign' : 'KeyGet';
-    add(identity, dataRecord(identity, t, op, C.identitySvc, { path: `keys/token-signing/${hex(32)}${op === 'KeySign' ? '/sign' : ''}`, id: `https://${identity.name}.vault.azure.net/keys/token-signing/${hex(32)}`, clientInfo: 'azsdk-java-azure-security-keyvault-keys/4.8.0' }));
+    add(identity, dataRecord(identity, t, 'KeySign', C.identitySvc, { path: `keys/token-signing/${hex(32)}/sign`, id: `https://${identity.name}.vault.azure.net/keys/token-signing/${hex(32)}`, clientInfo: 'azsdk-java-azure-security-keyvault-keys/4.8.0' }));
+  }
+  for (let t = DEMO_START + 300_000; t < end; t += 2 * HOUR + jitter(10 * MIN)) {
+    add(identity, dataRecord(identity, t, 'KeyGet', C.identitySvc, { path: 'keys/token-signing/', id: `https://${identity.name}.vault.azure.net/keys/token-signing/${hex(32)}`, clientInfo: 'azsdk-java-azure-security-keyvault-keys/4.8.0' }));
   }
   for (let day = 0; day < DEMO_DAYS; day++) {
     const base = DEMO_START + day * DAY;
@@ -206,7 +214,7 @@ function ordinary(records: Map<VaultDef, Rec[]>): void {
       add(payments, dataRecord(payments, base + 2 * HOUR + i * 7_000, 'SecretBackup', C.backupJob, { path: `secrets/${name}/backup`, id: `https://${payments.name}.vault.azure.net/secrets/${name}` })),
     );
     // A developer works in the sandbox during office hours.
-    for (let i = 0; i < 40; i++) {
+    for (let i = 0; i < 30; i++) {
       const t = base + 8 * HOUR + Math.floor(rand() * 9 * HOUR);
       const name = pick(SANDBOX_SECRETS);
       const r = rand();
