@@ -14,9 +14,9 @@ export function kqlSet(column: string): string {
   return `strcat_array(array_slice(array_sort_asc(make_set_if(${column}, isnotempty(${column}))), 0, 19), ", ")`;
 }
 
-/** `| top` one more than the cap, so the caller can tell that rows were cut. */
+/** Sorts (a total order, ties broken by key columns) and takes one more than the cap, to tell that rows were cut. */
 export function kqlTop(p: QueryParams, order: string): string {
-  return `| top ${p.limit + 1} by ${order}`;
+  return `| sort by ${order}\n| take ${p.limit + 1}`;
 }
 
 /** Finishes a SQL query with its ORDER BY and a bound row cap (one more than asked). */
