@@ -203,6 +203,8 @@ const server = z.strictObject({
   port: z.number().int().min(0).max(65535).default(3978),
   /** Public https base URL of the bot (Teams manifest valid domains, Slack request URLs). */
   publicUrl: z.url().optional(),
+  /** Serve the local console (`/`, `/console/*`; loopback only). Default: on in embedded mode only. */
+  console: z.boolean().optional(),
 });
 
 const teams = z.strictObject({
