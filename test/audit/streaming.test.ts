@@ -1,0 +1,152 @@
+/**
+ * Bounded memory: items come out while the input is still being read, whatever its format, and
+ * tailing an append blob chunk by chunk gives exactly what reading it whole gives.
+ */
+import { describe, expect, it } from 'vitest';
+import type { AuditItem, MalformedRecord } from '../../src/audit/audit-event.js';
+import type { ParseOutput } from '../../src/audit/dispatch-value.js';
+import { JsonLinesParser } from '../../src/audit/line-parser.js';
+import { parseChunk } from '../../src/audit/parse-chunk.js';
+import { readAuditStream } from '../../src/audit/read-audit.js';
+import { buildRecord, type PresetName, toArray, toJsonLines, toRecordsBlob } from '../fixtures/records.js';
+
+const PRESETS: PresetName[] = [
+  'secretGet',
+  'secretGet403',
+  'auth401',
+  'keyBackup',
+  'vaultGetDeny',
+  'secretList',
+];
+const T0 = Date.UTC(2025, 5, 2, 9);
+
+/** A lazily generated input: `count` records, rendered `perChunk` at a time, counting chunks pulled. */
+function lazyInput(
+  count: number,
+  perChunk: number,
+  render: (i: number, last: boolean) => string,
+): { chunks: AsyncIterable<Uint8Array>; pulled: () => number; total: number } {
+  let pulled = 0;
+  const total = Math.ceil(count / perChunk);
+  async function* gen(): AsyncGenerator<Uint8Array> {
+    for (let c = 0; c < total; c++) {
+      pulled++;
+      let s = '';
+      for (let i = c * perChunk; i < Math.min(count, (c + 1) * perChunk); i++)
+        s += render(i, i === count - 1);
+      yield Buffer.from(s);
+    }
+  }
+  return { chunks: gen(), pulled: () => pulled, total };
+}
+
+const rec = (i: number): string =>
+  JSON.stringify(
+    buildRecord({ preset: PRESETS[i % PRESETS.length], at: T0 + i * 10, correlationId: `c-${i}` }),
+  );
+
+describe('streaming with bounded memory', () => {
+  it.each([
+    [
+      '{"records":[…]}',
+      (i: number, last: boolean) => `${i === 0 ? '{"records":[' : ''}${rec(i)}${last ? ']}' : ','}`,
+    ],
+    ['bare array', (i: number, last: boolean) => `${i === 0 ? '[\n' : ''}${rec(i)}${last ? '\n]' : ',\n'}`],
+    ['JSON Lines', (i: number) => `${rec(i)}\n`],
+  ])('%s: records arrive long before the input ends, none held back', async (_name, render) => {
+    const count = 6000;
+    const input = lazyInput(count, 50, render);
+    const malformed: MalformedRecord[] = [];
+    let seen = 0;
+    let pulledAtFirst = -1;
+    let maxAhead = 0;
+    for await (const it of readAuditStream(input.chunks, {
+      source: 'big',
+      onMalformed: (m) => malformed.push(m),
+    })) {
+      if (seen === 0) pulledAtFirst = input.pulled();
+      // records produced never run more than one chunk ahead of those already handed out
+      maxAhead = Math.max(maxAhead, input.pulled() * 50 - seen);
+      expect(it.kind === 'audit' && it.event.correlationId).toBe(`c-${seen}`);
+      seen++;
+    }
+    expect(malformed).toEqual([]);
+    expect(seen).toBe(count);
+    expect(pulledAtFirst).toBeLessThanOrEqual(2);
+    expect(maxAhead).toBeLessThanOrEqual(100);
+  });
+
+  it('a line growing past the limit is dropped as it streams, never held', () => {
+    const malformed: MalformedRecord[] = [];
+    const out: ParseOutput = { items: [], source: 'x', malformed: (m) => malformed.push(m) };
+    const parser = new JsonLinesParser(out, 1, 1024 * 1024);
+    const piece = Buffer.alloc(64 * 1024, 0x61);
+    let maxPending = 0;
+    for (let i = 0; i < 64; i++) {
+      parser.push(piece);
+      maxPending = Math.max(maxPending, parser.pendingBytes);
+    }
+    parser.push(Buffer.from(`\n${JSON.stringify(buildRecord())}\n`));
+    expect(maxPending).toBeLessThanOrEqual(1024 * 1024);
+    expect(parser.pendingBytes).toBe(0);
+    expect(malformed).toEqual([{ source: 'x', line: 1, reason: 'line longer than 1 MiB, skipped' }]);
+    expect(out.items).toHaveLength(1);
+  });
+});
+
+describe('tailing an append blob with parseChunk', () => {
+  const lines = [
+    ...Array.from({ length: 40 }, (_, i) => rec(i)),
+    'not json at all',
+    ...Array.from({ length: 20 }, (_, i) => rec(40 + i)),
+  ];
+  const blob = Buffer.from(`\uFEFF${lines.join('\r\n')}\r\n`);
+
+  it('reading growing prefixes from the returned offsets gives the whole blob once, bad line at its number', () => {
+    const items: AuditItem[] = [];
+    const malformed: MalformedRecord[] = [];
+    let offset = 0;
+    let firstLine = 1;
+    // the blob grows by irregular amounts; each poll reads what is there since the offset
+    for (let size = 0; size < blob.length; ) {
+      size = Math.min(blob.length, size + 97 + ((size * 7) % 1500));
+      const r = parseChunk(blob.subarray(offset, size), { source: 'PT1H.json', firstLine, complete: false });
+      items.push(...r.items);
+      malformed.push(...r.malformed);
+      offset += r.consumedBytes;
+      firstLine += r.lines;
+    }
+    const last = parseChunk(blob.subarray(offset), { source: 'PT1H.json', firstLine, complete: true });
+    items.push(...last.items);
+    expect(offset + last.consumedBytes).toBe(blob.length);
+    expect(items.map((i) => (i.kind === 'audit' ? i.event.correlationId : ''))).toEqual(
+      Array.from({ length: 60 }, (_, i) => `c-${i}`),
+    );
+    expect(malformed).toEqual([
+      { source: 'PT1H.json', line: 41, reason: expect.stringMatching(/^not valid JSON/) },
+    ]);
+  });
+
+  it('does not consume a half-written last line, and consumes it once complete', () => {
+    const text = `${rec(0)}\n${rec(1).slice(0, 50)}`;
+    const partial = parseChunk(Buffer.from(text), { source: 'b', firstLine: 1, complete: false });
+    expect(partial.items).toHaveLength(1);
+    expect(partial.malformed).toEqual([]);
+    expect(partial.consumedBytes).toBe(Buffer.byteLength(rec(0)) + 1);
+    expect(partial.lines).toBe(1);
+  });
+
+  it('a complete legacy blob or array passed whole is read as JSON, not lines', () => {
+    for (const text of [
+      toRecordsBlob([buildRecord(), buildRecord({ preset: 'keyBackup' })], { pretty: true }),
+      toArray([buildRecord()]),
+    ]) {
+      const r = parseChunk(Buffer.from(text), { source: 'b', firstLine: 1, complete: true });
+      expect(r.malformed).toEqual([]);
+      expect(r.items.length).toBeGreaterThan(0);
+      expect(r.consumedBytes).toBe(Buffer.byteLength(text));
+    }
+    const jl = toJsonLines([buildRecord()]);
+    expect(parseChunk(Buffer.from(jl), { source: 'b', firstLine: 1, complete: true }).lines).toBe(1);
+  });
+});
