@@ -39,7 +39,7 @@ const BATTERY: readonly string[] = [
   "@'x'",
   '\\',
   "kv\\'x",
-  '${x}',
+  '$' + '{x}',
   '$vault',
   '?',
   '*',
