@@ -1,6 +1,7 @@
 import { AlertService } from '../../src/alerts/alert-service.js';
 import { Outbox } from '../../src/alerts/outbox.js';
 import type { PagerDutySender } from '../../src/alerts/pagerduty.js';
+import type { ChatActor } from '../../src/chat/chat-surface.js';
 import { Directory } from '../../src/config/directory.js';
 import { type Config, loadConfig } from '../../src/config/load.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
@@ -23,11 +24,11 @@ vaults:
     roles: { responder: [dave] }
 `;
 
-export const ALICE = { surface: 'slack', userId: 'U01ALICE' } as const;
-export const BOB = { surface: 'slack', userId: 'U02BOB' } as const;
-export const CAROL = { surface: 'slack', userId: 'U03CAROL' } as const;
-export const DAVE = { surface: 'slack', userId: 'U04DAVE' } as const;
-export const STRANGER = { surface: 'slack', userId: 'U09NOBODY' } as const;
+export const ALICE: ChatActor = { surface: 'slack', userId: 'U01ALICE' };
+export const BOB: ChatActor = { surface: 'slack', userId: 'U02BOB' };
+export const CAROL: ChatActor = { surface: 'slack', userId: 'U03CAROL' };
+export const DAVE: ChatActor = { surface: 'slack', userId: 'U04DAVE' };
+export const STRANGER: ChatActor = { surface: 'slack', userId: 'U09NOBODY' };
 
 /** An alert service over a MemoryStore, a FakeClock and fake slack + console surfaces. */
 export function harness(
