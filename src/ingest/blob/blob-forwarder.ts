@@ -71,16 +71,29 @@ export class BlobForwarder {
     let records = 0;
     const pending = new Set<number>();
     const lag = new Map<string, number>();
+    const failures: unknown[] = [];
     for (const blob of blobs) {
       const settled = blob.hourMs + HOUR_MS + settleMs <= now;
-      const r = await tailBlob(blob, settled, {
-        container: this.o.container,
-        checkpoints: this.checkpoints,
-        sink: this.o.sink,
-        logger: this.o.logger,
-        chunkBytes: this.o.chunkBytes,
-        onMalformed: (m) => this.malformed(m),
-      });
+      let r: Awaited<ReturnType<typeof tailBlob>>;
+      try {
+        r = await tailBlob(blob, settled, {
+          container: this.o.container,
+          checkpoints: this.checkpoints,
+          sink: this.o.sink,
+          logger: this.o.logger,
+          chunkBytes: this.o.chunkBytes,
+          onMalformed: (m) => this.malformed(m),
+        });
+      } catch (err) {
+        // One blob failing (send or checkpoint) must not hold the others back; its hour stays open.
+        this.o.logger.warn(
+          { blob: blob.name, err: (err as Error).message },
+          'forwarding a blob failed; retried next poll',
+        );
+        failures.push(err);
+        pending.add(blob.hourMs);
+        continue;
+      }
       bytes += r.bytes;
       records += r.records;
       if (!r.caughtUp || !settled) pending.add(blob.hourMs);
@@ -92,6 +105,7 @@ export class BlobForwarder {
     const firstOpen = hours.find((h) => pending.has(h) || h + HOUR_MS + settleMs > now) ?? floorHour(now);
     if (firstOpen !== from) await this.checkpoints.putCursor({ fromHourMs: firstOpen }, cursor?.version);
     if (records > 0) this.o.logger.info({ blobs: blobs.length, bytes, records }, 'blob forwarder poll');
+    if (failures.length > 0) throw failures[0];
     return { blobs: blobs.length, bytes, records };
   }
 
