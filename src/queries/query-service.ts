@@ -28,8 +28,7 @@ export type QueryEngine =
   | { readonly kind: 'log-analytics'; readonly runner: LogQueryRunner }
   | { readonly kind: 'embedded'; readonly history: HistorySql };
 
-export interface QueryServiceOptions {
-  readonly engine: QueryEngine;
+export interface QueryPlannerOptions {
   readonly clock: Clock;
   /** `queries.tables`. */
   readonly tables: TablesMode;
@@ -39,15 +38,15 @@ export interface QueryServiceOptions {
   readonly timeoutMs: number;
 }
 
+export interface QueryServiceOptions extends QueryPlannerOptions {
+  readonly engine: QueryEngine;
+}
+
 export const DEFAULT_SINCE = '24h';
 
-/** Validates, renders and runs canned queries on the configured engine. */
-export class QueryService {
-  constructor(private readonly options: QueryServiceOptions) {}
-
-  get engineKind(): QueryEngine['kind'] {
-    return this.options.engine.kind;
-  }
+/** Validates and renders canned queries (no engine needed: `--print`). */
+export class QueryPlanner {
+  constructor(protected readonly options: QueryPlannerOptions) {}
 
   get tables(): TablesMode {
     return this.options.tables;
@@ -84,6 +83,17 @@ export class QueryService {
 
   sqlFor(q: PreparedQuery): SqlQuery {
     return renderSql(q.spec, q.params);
+  }
+}
+
+/** Validates, renders and runs canned queries on the configured engine. */
+export class QueryService extends QueryPlanner {
+  constructor(protected override readonly options: QueryServiceOptions) {
+    super(options);
+  }
+
+  get engineKind(): QueryEngine['kind'] {
+    return this.options.engine.kind;
   }
 
   async run(req: QueryRequest): Promise<QueryResult> {
