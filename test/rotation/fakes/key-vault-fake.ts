@@ -1,0 +1,146 @@
+import { randomBytes } from 'node:crypto';
+import { tokenFor } from './fake-credential.js';
+import { type FakeRequest, type FakeResponse, HttpsFake } from './https-fake.js';
+
+interface Version {
+  version: string;
+  value: string;
+  tags: Record<string, string>;
+  created: number;
+  exp?: number;
+}
+
+export const KEY_VAULT_API_VERSION = '2025-07-01';
+
+/**
+ * One Key Vault's secrets API as the real service behaves: challenge auth (401 with WWW-Authenticate, then a
+ * bearer token for https://vault.azure.net/.default), api-version 2025-07-01, secret bundles with ids
+ * `<vault>/secrets/<name>/<version>`, attributes in Unix seconds, version lists without values, 404 SecretNotFound.
+ */
+export class KeyVaultFake {
+  readonly http: HttpsFake;
+  readonly secrets = new Map<string, Version[]>();
+  writes = 0;
+  baseUrl = '';
+
+  constructor() {
+    this.http = new HttpsFake((req) => this.route(req));
+  }
+
+  async start(): Promise<string> {
+    this.baseUrl = await this.http.start();
+    return this.baseUrl;
+  }
+
+  put(name: string, value: string, tags: Record<string, string>, exp?: number): string {
+    const version = randomBytes(16).toString('hex');
+    const list = this.secrets.get(name) ?? [];
+    list.push({
+      version,
+      value,
+      tags: { ...tags },
+      created: Math.floor(Date.now() / 1000),
+      ...(exp ? { exp } : {}),
+    });
+    this.secrets.set(name, list);
+    return version;
+  }
+
+  latest(name: string): Version | undefined {
+    return this.secrets.get(name)?.at(-1);
+  }
+
+  private bundle(name: string, v: Version, withValue: boolean): Record<string, unknown> {
+    return {
+      ...(withValue ? { value: v.value } : {}),
+      id: `${this.baseUrl}/secrets/${name}/${v.version}`,
+      attributes: {
+        enabled: true,
+        created: v.created,
+        updated: v.created,
+        recoveryLevel: 'Recoverable+Purgeable',
+        ...(v.exp ? { exp: v.exp } : {}),
+      },
+      tags: v.tags,
+    };
+  }
+
+  private route(req: FakeRequest): FakeResponse | { op: string; run: () => FakeResponse } {
+    if (!req.headers.authorization) {
+      return {
+        status: 401,
+        headers: {
+          'www-authenticate':
+            'Bearer authorization="https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47", resource="https://vault.azure.net"',
+        },
+        body: {
+          error: { code: 'Unauthorized', message: 'AKV10000: Request is missing a Bearer or PoP token.' },
+        },
+      };
+    }
+    if (req.headers.authorization !== `Bearer ${tokenFor('https://vault.azure.net/.default')}`) {
+      return { status: 401, body: { error: { code: 'Unauthorized', message: 'AKV10032: Invalid issuer.' } } };
+    }
+    if (req.query.get('api-version') !== KEY_VAULT_API_VERSION) {
+      return {
+        status: 400,
+        body: { error: { code: 'BadParameter', message: 'The specified version is not supported' } },
+      };
+    }
+    const parts = req.path.split('/').filter(Boolean);
+    if (parts[0] !== 'secrets' || !parts[1])
+      return { status: 404, body: { error: { code: 'NotFound', message: req.path } } };
+    const name = parts[1];
+    const notFound = {
+      status: 404,
+      body: {
+        error: {
+          code: 'SecretNotFound',
+          message: `A secret with (name/id) ${name} was not found in this key vault.`,
+        },
+      },
+    };
+    if (req.method === 'PUT' && parts.length === 2) {
+      return {
+        op: 'setSecret',
+        run: () => {
+          const body = req.body as {
+            value?: unknown;
+            tags?: Record<string, string>;
+            attributes?: { exp?: number };
+          };
+          if (typeof body?.value !== 'string')
+            return { status: 400, body: { error: { code: 'BadParameter', message: 'value' } } };
+          this.put(name, body.value, body.tags ?? {}, body.attributes?.exp);
+          this.writes++;
+          const v = this.latest(name) as Version;
+          return { status: 200, body: this.bundle(name, v, true) };
+        },
+      };
+    }
+    if (req.method === 'GET' && parts[2] === 'versions') {
+      return {
+        op: 'listVersions',
+        run: () => {
+          const list = this.secrets.get(name);
+          if (!list) return notFound;
+          return {
+            status: 200,
+            body: { value: list.map((v) => this.bundle(name, v, false)), nextLink: null },
+          };
+        },
+      };
+    }
+    if (req.method === 'GET' && parts.length <= 3) {
+      return {
+        op: 'getSecret',
+        run: () => {
+          const list = this.secrets.get(name);
+          const v = parts[2] ? list?.find((x) => x.version === parts[2]) : list?.at(-1);
+          return v ? { status: 200, body: this.bundle(name, v, true) } : notFound;
+        },
+      };
+    }
+    return { status: 405, body: { error: { code: 'MethodNotAllowed', message: req.method } } };
+  }
+}
