@@ -24,8 +24,14 @@ export function objectKey(object: AuditObject | undefined): string | undefined {
 
 /** True for data-plane operations (Secret*, Key*, Certificate*), excluding Event Grid notification records. */
 export function isDataPlane(operation: string): boolean {
-  return /^(Secret|Key|Certificate)/.test(operation) && !operation.endsWith('EventGridNotification');
+  let known = DATA_PLANE.get(operation);
+  if (known === undefined) {
+    known = /^(Secret|Key|Certificate)/.test(operation) && !operation.endsWith('EventGridNotification');
+    if (DATA_PLANE.size < 1000) DATA_PLANE.set(operation, known);
+  }
+  return known;
 }
+const DATA_PLANE = new Map<string, boolean>();
 
 /** A successful VaultPut/VaultPatch: the control-plane changes that carry ACL and access-policy diffs. */
 export function isVaultChange(e: AuditEvent): boolean {

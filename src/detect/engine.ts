@@ -15,7 +15,7 @@ export interface EngineOptions {
 
 const STATE_VERSION = 1;
 /** Sweep rule state for expiry at most once per this much event time. */
-const PRUNE_EVERY_MS = 60_000;
+const PRUNE_EVERY_MS = 300_000;
 
 interface EngineState {
   v: number;
@@ -44,6 +44,9 @@ export class DetectionEngine {
   private buffer = new EventBuffer();
   /** Event keys buffered or released recently (key → event time), to drop duplicates. */
   private recent = new Map<string, number>();
+  /** Released keys in release order (≈ event-time order), to expire `recent` from the front. */
+  private released: string[] = [];
+  private releasedHead = 0;
   private since = new Map<string, number>();
   private maxSeen: number | undefined;
   private watermark: number | undefined;
@@ -82,6 +85,11 @@ export class DetectionEngine {
     engine.watermark = s.watermark ?? undefined;
     for (const e of s.buffered) engine.buffer.push(e);
     engine.recent = new Map(s.recent);
+    const buffered = new Set(s.buffered.map((e) => e.key));
+    engine.released = s.recent
+      .filter(([k]) => !buffered.has(k))
+      .sort((a, b) => a[1] - b[1])
+      .map(([k]) => k);
     engine.since = new Map(s.vaultSince);
     for (const rule of engine.rules) if (s.rules[rule.id] !== undefined) rule.importState(s.rules[rule.id]);
     return engine;
@@ -125,7 +133,7 @@ export class DetectionEngine {
       maxSeen: this.maxSeen ?? null,
       watermark: this.watermark ?? null,
       buffered: this.buffer.toSortedArray(),
-      recent: [...this.recent],
+      recent: [...this.recent].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1)),
       vaultSince: [...this.since],
       rules: Object.fromEntries(this.rules.map((rule) => [rule.id, rule.exportState()])),
     };
@@ -144,6 +152,7 @@ export class DetectionEngine {
   }
 
   private evaluate(e: AuditEvent): void {
+    this.released.push(e.key);
     const first = this.since.get(e.vault);
     if (first === undefined || e.timeMs < first) this.since.set(e.vault, e.timeMs);
     for (let i = 0; i < this.rules.length; i++) this.rules[i]!.observe(e, this.reporters[i]!);
@@ -152,9 +161,17 @@ export class DetectionEngine {
   private prune(wm: number): void {
     this.nextPrune = wm + PRUNE_EVERY_MS;
     const horizon = wm - this.lateness;
-    for (const [key, t] of this.recent) {
-      if (t >= horizon) continue;
+    let i = this.releasedHead;
+    for (; i < this.released.length; i++) {
+      const key = this.released[i]!;
+      const t = this.recent.get(key);
+      if (t !== undefined && t >= horizon) break;
       this.recent.delete(key);
+    }
+    this.releasedHead = i;
+    if (i > 4096 && i * 2 > this.released.length) {
+      this.released = this.released.slice(i);
+      this.releasedHead = 0;
     }
     for (const rule of this.rules) rule.prune(wm);
   }

@@ -10,6 +10,8 @@ const BUCKETS = 24;
 interface Counter {
   /** [bucket index, count], ascending, covering the current window. */
   buckets: [number, number][];
+  /** Sum of the bucket counts. */
+  inWindow: number;
   /** [day index, count] of past days, for the baseline mean; pruned after baselineDays. */
   days: [number, number][];
   lastFire?: number;
@@ -34,17 +36,18 @@ export class MassRetrievalRule implements Rule {
     const id = `${e.vault}|${e.principal}`;
     let c = this.counters.get(id);
     if (!c) {
-      c = { buckets: [], days: [] };
+      c = { buckets: [], days: [], inWindow: 0 };
       this.counters.set(id, c);
     }
     const bucket = Math.floor(e.timeMs / bucketMs);
     addCount(c.buckets, bucket);
+    c.inWindow++;
     const day = Math.floor(e.timeMs / DAY);
     addCount(c.days, day);
     const newest = c.buckets[c.buckets.length - 1]![0];
     const oldest = newest - Math.ceil(window / bucketMs) + 1;
-    while (c.buckets.length > 0 && c.buckets[0]![0] < oldest) c.buckets.shift();
-    const inWindow = c.buckets.reduce((n, [, k]) => n + k, 0);
+    while (c.buckets.length > 0 && c.buckets[0]![0] < oldest) c.inWindow -= c.buckets.shift()![1];
+    const inWindow = c.inWindow;
     if (inWindow <= threshold) return;
     if (c.lastFire !== undefined && e.timeMs - c.lastFire < window) return;
     const mean = this.baselineMean(c, day, window, e.vault);
@@ -81,7 +84,10 @@ export class MassRetrievalRule implements Rule {
       while (c.days.length > 0 && c.days[0]![0] < firstDay) c.days.shift();
       const bucketMs = Math.max(1000, Math.floor(window / BUCKETS));
       const lastBucket = c.buckets[c.buckets.length - 1]?.[0];
-      if (lastBucket !== undefined && (lastBucket + 1) * bucketMs <= watermarkMs - window) c.buckets = [];
+      if (lastBucket !== undefined && (lastBucket + 1) * bucketMs <= watermarkMs - window) {
+        c.buckets = [];
+        c.inWindow = 0;
+      }
       if (c.days.length === 0 && c.buckets.length === 0) this.counters.delete(id);
     }
   }
