@@ -9,10 +9,10 @@ export const DEMO_AUDIT_LOGS = fileURLToPath(new URL('../../demo/audit-logs/', i
 
 /** Demo people covering every role, so the two-person and refusal flows can be shown. */
 export const DEMO_PEOPLE: Readonly<Record<string, PersonConfig>> = {
-  alice: { displayName: 'Alice (responder, requester)', email: 'alice@contoso.com' },
-  bob: { displayName: 'Bob (responder, viewer)', email: 'bob.sec@contoso.com' },
-  carol: { displayName: 'Carol (approver)', email: 'carol@contoso.com' },
-  mallory: { displayName: 'Mallory (no role)', email: 'mallory@contoso.com' },
+  alice: { displayName: 'Alice', email: 'alice@contoso.com' },
+  bob: { displayName: 'Bob', email: 'bob.sec@contoso.com' },
+  carol: { displayName: 'Carol', email: 'carol@contoso.com' },
+  mallory: { displayName: 'Mallory', email: 'mallory@contoso.com' },
 };
 
 export const DEMO_ROLES: RolesConfig = {
