@@ -105,7 +105,7 @@ describe('local console in a browser', () => {
     expect(page.url()).not.toContain('token=');
     // The demo replay fires several rules; their cards arrive over server-sent events.
     await expect
-      .poll(() => page.locator('li.message.card').count(), { timeout: 90_000, intervals: [500] })
+      .poll(() => page.locator('li.message.card').count(), { timeout: 90_000, interval: 500 })
       .toBeGreaterThanOrEqual(5);
     const card = cardWith('destructive-operation').first();
     await expect.poll(() => card.count(), { timeout: 30_000 }).toBe(1);
