@@ -140,6 +140,12 @@ export class AlertService {
     for (let attempt = 0; attempt < 10; attempt++) {
       const result = transition(current.value, request);
       if (!result.ok) {
+        if (result.refusal === 'not-authorised') {
+          this.deps.logger?.warn(
+            { alertId, action: alertAction, person: person.name },
+            'alert action refused: not a responder',
+          );
+        }
         return { card: renderAlertCard(current.value), notice: this.refusalNotice(current.value, result) };
       }
       const saved = await this.tryUpdate(current, result.alert);

@@ -4,6 +4,7 @@ import type { Store, Versioned } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import type { Metrics } from '../util/metrics.js';
+import { deliverItem } from './outbox-delivery.js';
 import {
   CARDS,
   type CardItem,
@@ -258,57 +259,17 @@ export class Outbox {
     return true;
   }
 
-  private async deliver(item: OutboxItem): Promise<void> {
-    if (item.kind === 'pagerduty') {
-      if (!this.deps.pagerDuty) throw new UpstreamError('PagerDuty is not configured', { transient: false });
-      await this.deps.pagerDuty.send(item.event);
-      return;
-    }
-    const surface = this.surfaces.get(item.surface);
-    if (!surface) throw new UpstreamError(`surface ${item.surface} is not running`, { transient: false });
-    if (item.kind === 'post-text') {
-      await surface.postText(item.channel, item.text);
-      return;
-    }
-    const key = cardKey(item.subjectId, item.surface);
-    const posted = await this.deps.store.get<PostedCard>(CARDS, key);
-    if (posted) {
-      // Already posted (possibly by a post item whose card was replaced in flight): edit, never repost.
-      if (posted.value.cardVersion >= item.cardVersion) return;
-      const { surface: s, channel, messageId } = posted.value;
-      await surface.updateCard({ surface: s, channel, messageId }, item.message);
-      this.deps.metrics?.cardsPosted.inc({ surface: item.surface, kind: 'update' });
-      await this.recordPosted(key, { surface: s, channel, messageId, cardVersion: item.cardVersion });
-      return;
-    }
-    if (item.kind === 'update-card') return; // nothing posted to edit (the route never got a post)
-    const location = await surface.postCard(item.channel, item.message);
-    this.deps.metrics?.cardsPosted.inc({ surface: item.surface, kind: 'post' });
-    this.deps.metrics?.deliveryLatency.observe(Math.max(0, this.deps.clock.now() - item.enqueuedMs) / 1000);
-    await this.recordPosted(key, { ...location, cardVersion: item.cardVersion });
-  }
-
-  /**
-   * Records where a card is, retrying a few times at once: if this never succeeds, the post item
-   * stays and the card is posted again later (the at-least-once edge, kept as narrow as possible).
-   */
-  private async recordPosted(key: string, posted: PostedCard): Promise<void> {
-    let lastErr: unknown;
-    for (let i = 0; i < 5; i++) {
-      try {
-        const current = await this.deps.store.get<PostedCard>(CARDS, key);
-        if (!current) {
-          if (await this.deps.store.create(CARDS, key, posted)) return;
-          continue;
-        }
-        if (current.value.cardVersion >= posted.cardVersion) return;
-        await this.deps.store.update(CARDS, key, posted, current.version);
-        return;
-      } catch (err) {
-        lastErr = err;
-      }
-    }
-    throw lastErr ?? new Error(`could not record card location ${key}`);
+  private deliver(item: OutboxItem): Promise<void> {
+    return deliverItem(
+      {
+        store: this.deps.store,
+        clock: this.deps.clock,
+        surfaces: this.surfaces,
+        pagerDuty: this.deps.pagerDuty,
+        metrics: this.deps.metrics,
+      },
+      item,
+    );
   }
 
   private async complete(id: string, claimed: Versioned<OutboxItem>): Promise<void> {
