@@ -1,4 +1,5 @@
 import type { Store, Versioned } from '../store/store.js';
+import type { Logger } from '../util/logger.js';
 import { ROTATIONS, type RotationRecord } from './rotation-record.js';
 
 export type StoredRotation = Versioned<RotationRecord>;
@@ -14,6 +15,7 @@ export class RotationRepo {
   constructor(
     private readonly store: Store,
     private readonly listener: RotationListener = () => undefined,
+    private readonly logger?: Pick<Logger, 'info' | 'warn'>,
   ) {}
 
   get(id: string): Promise<StoredRotation | undefined> {
@@ -38,6 +40,20 @@ export class RotationRepo {
   }
 
   private async after(record: RotationRecord, audit?: AuditNote): Promise<void> {
+    const fields = {
+      rotation: record.id,
+      vault: record.plan.vault,
+      secret: record.plan.secret,
+      state: record.state,
+    };
+    if (record.state === 'failed') {
+      this.logger?.warn(
+        { ...fields, step: record.execution.failedStep, error: record.execution.error },
+        'rotation failed',
+      );
+    } else if (audit) {
+      this.logger?.info({ ...fields, actor: audit.actor, action: audit.action }, 'rotation changed');
+    }
     if (audit) {
       await this.store.appendAudit({
         subject: record.id,

@@ -14,6 +14,7 @@ import {
 } from '../errors.js';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
+import type { Logger } from '../util/logger.js';
 import { applyApproval, applyDenial, type DecisionResult } from './approval-rules.js';
 import type { SecretVault, StorageKeyRotator } from './ports.js';
 import { RotationExecutor } from './rotation-executor.js';
@@ -31,6 +32,8 @@ export interface RotationServiceDeps {
   /** Called after every change (request, decision, each execution step): re-render and post/update the card. */
   readonly onChange?: RotationListener;
   readonly newId?: () => string;
+  /** Step and decision log lines (ids, states, people; never values). */
+  readonly logger?: Pick<Logger, 'info' | 'warn'>;
 }
 
 const SECRET_NAME = /^[0-9a-zA-Z-]{1,127}$/;
@@ -46,7 +49,7 @@ export class RotationService {
   private readonly newId: () => string;
 
   constructor(private readonly deps: RotationServiceDeps) {
-    this.repo = new RotationRepo(deps.store, deps.onChange);
+    this.repo = new RotationRepo(deps.store, deps.onChange, deps.logger);
     this.executor = new RotationExecutor({
       repo: this.repo,
       vault: deps.vault,

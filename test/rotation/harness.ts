@@ -15,6 +15,7 @@ import {
 import { MemoryStore } from '../../src/store/memory-store.js';
 import type { Store } from '../../src/store/store.js';
 import { FakeClock } from '../../src/util/clock.js';
+import type { Logger } from '../../src/util/logger.js';
 
 export const ALICE_TEAMS = '11111111-1111-1111-1111-111111111111';
 /** alice requests (and, to test self-approval, may approve); carol and dave approve; erin approves another vault; bob has no rotation role. */
@@ -82,7 +83,7 @@ export interface Harness {
 }
 
 export async function makeHarness(
-  options: { approvalsRequired?: number; store?: Store; newKeyValue?: () => string } = {},
+  options: { approvalsRequired?: number; store?: Store; newKeyValue?: () => string; logger?: Logger } = {},
 ): Promise<Harness> {
   const clock = new FakeClock(Date.parse('2025-06-02T12:00:00Z'));
   const store = options.store ?? new MemoryStore();
@@ -107,6 +108,7 @@ export async function makeHarness(
       onChange: (r) => {
         changes.push(r);
       },
+      ...(options.logger ? { logger: options.logger } : {}),
     });
   return { clock, store, provider, ports, directory, service: build(), changes, restart: build };
 }

@@ -1,6 +1,8 @@
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { renderRotationCard } from '../../src/rotation/rotation-card.js';
 import type { RotationRecord } from '../../src/rotation/rotation-record.js';
+import { createLogger } from '../../src/util/logger.js';
 import { actor, DEMO_SECRET, DEMO_VAULT, makeHarness } from './harness.js';
 
 const CANARY = 'CANARY-7f3a9c-KEYVALUE';
@@ -8,7 +10,17 @@ const CANARY = 'CANARY-7f3a9c-KEYVALUE';
 describe('key values never leave the vault', () => {
   it('plants canary key values and finds none in rotation documents, audit trail, errors, cards or texts', async () => {
     let n = 0;
-    const h = await makeHarness({ newKeyValue: () => `${CANARY}-${++n}-${'A'.repeat(60)}` });
+    const logLines: string[] = [];
+    const logger = createLogger({
+      level: 'debug',
+      destination: new Writable({
+        write(chunk, _enc, done) {
+          logLines.push(String(chunk));
+          done();
+        },
+      }),
+    });
+    const h = await makeHarness({ newKeyValue: () => `${CANARY}-${++n}-${'A'.repeat(60)}`, logger });
     const thrown: unknown[] = [];
 
     // 1. A successful rotation.
@@ -56,7 +68,9 @@ describe('key values never leave the vault', () => {
       ...h.changes.map((r) => JSON.stringify(renderRotationCard(r))),
       ...thrown.map((e) => `${(e as Error).message} ${(e as { userMessage?: string }).userMessage ?? ''}`),
       failed?.execution.error ?? '',
+      ...logLines,
     ];
+    expect(logLines.some((l) => l.includes('rotation failed'))).toBe(true);
     expect(failed?.execution.error).toContain('[redacted]');
     for (const payload of outgoing) expect(payload).not.toContain(CANARY);
   });
