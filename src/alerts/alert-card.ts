@@ -35,19 +35,22 @@ export function renderAlertCard(alert: Alert): CardMessage {
 /** The view model the `cards/alert.json` template binds to (every field present, all strings/booleans). */
 export function alertCardData(alert: Alert): Record<string, unknown> {
   const allowed = allowedActions(alert);
-  const evidence = Object.entries(alert.evidence).map(([title, value]) => ({ title, value: String(value) }));
-  const history = alert.history.map((h) => ({ line: historyLine(h) }));
+  const evidence = Object.entries(alert.evidence).map(([title, value]) => ({
+    title: inert(title),
+    value: inert(String(value)),
+  }));
+  const history = alert.history.map((h) => ({ line: inert(historyLine(h)) }));
   const last = alert.history.at(-1);
   return {
     alertId: alert.id,
     title: `${severityMark(alert.severity)} ${alert.severity.toUpperCase()} · ${alert.rule} · ${alert.vault}`,
     statusLine: statusLine(alert, last),
     statusColor: alert.state === 'closed' ? 'Good' : alert.escalated ? 'Attention' : 'Warning',
-    summary: alert.summary,
+    summary: inert(alert.summary),
     rule: alert.rule,
     severity: alert.severity,
     vault: alert.vault,
-    principal: principalLabel(alert),
+    principal: inert(principalLabel(alert)),
     count: String(alert.count),
     firstSeen: formatTime(alert.firstSeen),
     lastSeen: formatTime(alert.lastSeen),
@@ -56,7 +59,7 @@ export function alertCardData(alert: Alert): Record<string, unknown> {
     hasClosure: alert.state === 'closed' && alert.classification !== undefined,
     closure:
       alert.state === 'closed' && alert.classification !== undefined
-        ? `Classification: ${alert.classification} — ${alert.closeReason ?? ''}`
+        ? `Classification: ${alert.classification} — ${inert(alert.closeReason ?? '')}`
         : '',
     hasHistory: history.length > 0,
     history,
@@ -100,6 +103,15 @@ function principalLabel(alert: Alert): string {
 
 function severityMark(severity: Alert['severity']): string {
   return severity === 'critical' || severity === 'high' ? '🔴' : severity === 'medium' ? '🟠' : '🟡';
+}
+
+/**
+ * Audit data (user agents, request URIs) and typed reasons are attacker-influenced; card text is
+ * markdown in Teams and Slack. A zero-width space between `]` and `(` keeps the text readable but
+ * stops `[text](url)` from becoming a disguised link.
+ */
+export function inert(text: string): string {
+  return text.replace(/\]\s*\(/g, (m) => `]\u200b${m.slice(1)}`);
 }
 
 /** `2025-06-02 10:02:05 UTC`: fixed zone so a card is a pure function of state. */

@@ -150,3 +150,20 @@ describe('alert card', () => {
     expect(text).not.toContain('History');
   });
 });
+
+describe('alert card text from audit data', () => {
+  it('does not turn markdown links in audit data or typed reasons into clickable links', () => {
+    const alert = buildAlert({
+      summary: 'bob read secret [reset your password](https://evil.example/login)',
+      evidence: { userAgent: '[click](https://evil.example)' },
+      state: 'closed',
+      classification: 'false-positive',
+      closeReason: 'see [docs](https://evil.example)',
+    });
+    const json = JSON.stringify(renderAlertCard(alert).card);
+    expect(json).not.toMatch(/\]\s*\(https:/);
+    expect(json).toContain('reset your password');
+    const slack = JSON.stringify(toBlockKit(renderAlertCard(alert).card));
+    expect(slack).not.toContain('<https://evil.example');
+  });
+});
