@@ -2,9 +2,15 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ACData from 'adaptivecards-templating';
 import { describe, expect, it } from 'vitest';
+import type { Alert } from '../../src/alerts/alert.js';
+import { renderAlertCard } from '../../src/alerts/alert-card.js';
+import { renderAlertSummaryCard } from '../../src/alerts/alert-summary-card.js';
 import { dataOfButtonValue, readInputs, verbOfActionId } from '../../src/chat/block-kit/inbound.js';
 import { toBlockKit, UnsupportedCardElementError } from '../../src/chat/block-kit/to-block-kit.js';
+import { renderHelpCard } from '../../src/chat/cards/help-card.js';
 import type { AdaptiveCard } from '../../src/chat/chat-surface.js';
+import { buildAlert } from '../alerts/builders.js';
+import { blockProblem } from '../fakes/slack-api.js';
 
 const CARDS_DIR = join(import.meta.dirname, '../../cards');
 const SAMPLES_DIR = join(CARDS_DIR, 'samples');
@@ -285,5 +291,38 @@ describe('inbound block actions', () => {
       },
     });
     expect(inputs).toEqual({ reason: 'expected backup', classification: 'benign-positive' });
+  });
+});
+
+describe('Block Kit mapping of the cards the features really render', () => {
+  const states: Array<[string, Partial<Alert>]> = [
+    ['open', {}],
+    ['acknowledged', { state: 'acknowledged' }],
+    ['escalated', { state: 'acknowledged', escalated: true }],
+    [
+      'closed',
+      { state: 'closed', classification: 'benign-positive', closeReason: 'backup job' } as Partial<Alert>,
+    ],
+  ];
+  it.each(states)('maps an %s alert card inside Slack limits', (_name, overrides) => {
+    const blocks = toBlockKit(renderAlertCard(buildAlert(overrides)).card);
+    expect(blocks.length).toBeLessThanOrEqual(50);
+    expect(blockProblem(blocks)).toBeUndefined();
+  });
+
+  it('maps a summary of many open alerts inside Slack limits', () => {
+    const alerts = Array.from({ length: 40 }, (_, i) =>
+      buildAlert({ id: `A-${String(i).padStart(10, '0')}` }),
+    );
+    const blocks = toBlockKit(renderAlertSummaryCard(alerts).card);
+    expect(blockProblem(blocks)).toBeUndefined();
+  });
+
+  it('maps the help card', () => {
+    const entries = Array.from({ length: 12 }, (_, i) => ({
+      usage: `cmd${i} <vault> [since]`,
+      summary: 'does things',
+    }));
+    expect(blockProblem(toBlockKit(renderHelpCard(entries).card))).toBeUndefined();
   });
 });

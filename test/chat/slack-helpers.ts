@@ -19,9 +19,12 @@ export interface SlackHarness {
 }
 
 /** A real fastify server with the Slack routes, Bolt inside, and the fake Web API behind it. */
-export async function startSlackHarness(handler: ChatHandler): Promise<SlackHarness> {
+export async function startSlackHarness(
+  handler: ChatHandler,
+  options: { clock?: FakeClock } = {},
+): Promise<SlackHarness> {
   const fake = await startFakeSlackApi({ token: BOT_TOKEN });
-  const clock = new FakeClock(Date.now());
+  const clock = options.clock ?? new FakeClock(Date.now());
   const server = Fastify({ logger: false });
   server.get('/healthz', async () => ({ ok: true }));
   const runtime = registerSlackRoutes(server, {

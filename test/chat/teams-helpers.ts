@@ -39,7 +39,13 @@ export interface TeamsHarness {
 /** A fastify server carrying the Teams routes, the fake connector as serviceUrl, and captured logs. */
 export async function startTeamsHarness(
   handler: ChatHandler,
-  options: { issuer?: BotFrameworkIssuer; allowUnauthenticatedLocalDev?: boolean },
+  options: {
+    issuer?: BotFrameworkIssuer;
+    allowUnauthenticatedLocalDev?: boolean;
+    directory?: Directory;
+    store?: MemoryStore;
+    clock?: FakeClock;
+  },
 ): Promise<TeamsHarness> {
   // Without CLIENT_ID the bot has no identity to get an outbound token with (local development
   // against Agents Playground); with it, the connector insists on the bot's bearer token.
@@ -59,14 +65,14 @@ export async function startTeamsHarness(
     teams: { allowUnauthenticatedLocalDev: options.allowUnauthenticatedLocalDev ?? false },
     env: readEnv(options.issuer ? { CLIENT_ID: BOT_ID } : {}),
   };
-  const store = new MemoryStore();
-  const clock = new FakeClock(Date.now());
+  const store = options.store ?? new MemoryStore();
+  const clock = options.clock ?? new FakeClock(Date.now());
   const server = Fastify({ logger: false });
   const runtime = registerTeamsRoutes(server, {
     config,
     handler,
     store,
-    directory: new Directory(TEST_CONFIG),
+    directory: options.directory ?? new Directory(TEST_CONFIG),
     logger,
     clock,
     botToken: () => OUTBOUND_TOKEN,

@@ -51,10 +51,13 @@ export function registerSlackListeners(
     const ts = body.message?.ts ?? body.container?.message_ts;
     try {
       const outcome = await handler.handleAction(actor, { verb, data, inputs: readInputs(body.state) });
-      if (outcome.card && channel && ts) {
+      // A notice means this click changed nothing (refused, or someone else acted first and already
+      // updated the message): only the clicker hears about it and the card stays as it is.
+      if (outcome.notice) {
+        await safeRespond(respond, ephemeral(outcome.notice), logger);
+      } else if (outcome.card && channel && ts) {
         await surface.updateCard({ surface: 'slack', channel, messageId: ts }, outcome.card);
       }
-      if (outcome.notice) await safeRespond(respond, ephemeral(outcome.notice), logger);
     } catch (err) {
       logger.warn({ err, user: body.user.id, verb }, 'slack action failed');
       await safeRespond(respond, ephemeral(userMessageFor(err)), logger);

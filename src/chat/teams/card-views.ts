@@ -35,16 +35,27 @@ function keepPassive(actions: readonly unknown[] | undefined): unknown[] {
   return (actions ?? []).filter((a) => (a as { type?: string })?.type === 'Action.OpenUrl');
 }
 
-/** Adds the Universal Actions `refresh` so the listed users' clients ask us for their own view. */
+/**
+ * Sets the Universal Actions `refresh` so the listed users' clients ask us for their own view.
+ * A card that brings its own refresh action (e.g. `alert.refresh` with the alert id) keeps it;
+ * otherwise `kvw.refresh` is added and served from the last card posted in that message.
+ */
 export function withRefresh(card: AdaptiveCard, userIds: readonly string[]): AdaptiveCard {
+  const own = (card.refresh as { action?: { type?: string; verb?: unknown } } | undefined)?.action;
+  const action =
+    own?.type === 'Action.Execute' && typeof own.verb === 'string' && own.verb !== ''
+      ? own
+      : { type: 'Action.Execute', title: 'Refresh', verb: REFRESH_VERB, data: {} };
   return {
     ...card,
     version: versionAtLeast15(card.version),
-    refresh: {
-      action: { type: 'Action.Execute', title: 'Refresh', verb: REFRESH_VERB, data: {} },
-      userIds: userIds.slice(0, MAX_REFRESH_USERS),
-    },
+    refresh: { action, userIds: userIds.slice(0, MAX_REFRESH_USERS) },
   };
+}
+
+/** Whether an Action.Execute verb only asks for the current card (a refresh), changing nothing. */
+export function isRefreshVerb(verb: string): boolean {
+  return verb === REFRESH_VERB || verb.endsWith('.refresh');
 }
 
 function versionAtLeast15(version: string): string {

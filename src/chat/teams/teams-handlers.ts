@@ -5,7 +5,7 @@ import type { Store } from '../../store/store.js';
 import type { Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
 import type { AdaptiveCard, ChatActor, ChatHandler, CommandReply } from '../chat-surface.js';
-import { REFRESH_VERB, vaultOf, withRefresh } from './card-views.js';
+import { isRefreshVerb, REFRESH_VERB, vaultOf, withRefresh } from './card-views.js';
 import { baseConversationId, forgetConversation, recordConversation } from './conversation-refs.js';
 import { ADAPTIVE_CARD, type TeamsSurface } from './teams-surface.js';
 
@@ -114,35 +114,50 @@ export function registerTeamsHandlers(app: App, deps: TeamsHandlerDeps): void {
     const conversationId = baseConversationId(a.conversation?.id ?? '');
     const messageId = a.replyToId;
 
-    if (verb === REFRESH_VERB) {
-      const card = messageId ? await surface.postedCard(conversationId, messageId) : undefined;
-      if (!card) return message('This card is no longer tracked by kv-warden.');
+    const record = data as Record<string, unknown>;
+    /** The card for this user: actionable for people who may act on it, read-only otherwise. */
+    const viewFor = (card: AdaptiveCard): AdaptiveCard => {
       const person = directory.find(actor);
       const vault = vaultOf(card);
+      // Cards that do not name their vault fall back to roles held anywhere; the click itself is
+      // authorised exactly by the feature that owns the verb.
       const mayAct =
         person !== undefined &&
-        (directory.hasRole(person, 'responder', vault) || directory.hasRole(person, 'approver', vault));
-      return cardResponse(mayAct ? withRefresh(card, surface.refreshUserIds()) : surface.sharedView(card));
-    }
+        (vault
+          ? directory.hasRole(person, 'responder', vault) || directory.hasRole(person, 'approver', vault)
+          : directory.rolesOf(person).some((r) => r === 'responder' || r === 'approver'));
+      return mayAct ? withRefresh(card, surface.refreshUserIds()) : surface.sharedView(card);
+    };
 
-    const record = data as Record<string, unknown>;
-    const inputs = Object.fromEntries(
-      Object.entries(record).filter(
-        (e): e is [string, string] => typeof e[1] === 'string' && e[1].length <= 3000,
-      ),
-    );
     try {
-      const outcome = await handler.handleAction(actor, { verb, data: record, inputs });
-      if (outcome.card) {
-        if (messageId) {
-          // Everyone else sees the change too; the clicker gets the card in the invoke response.
-          await surface
-            .updateCard({ surface: 'teams', channel: conversationId, messageId }, outcome.card)
-            .catch((err: unknown) => logger.warn({ err }, 'teams card update for everyone failed'));
-        }
-        return cardResponse(withRefresh(outcome.card.card, surface.refreshUserIds()));
+      if (isRefreshVerb(verb)) {
+        // The card's own refresh verb re-renders from current state; ours serves the last posted card.
+        const current =
+          verb === REFRESH_VERB
+            ? undefined
+            : (await handler.handleAction(actor, { verb, data: record })).card?.card;
+        const card = current ?? (messageId ? await surface.postedCard(conversationId, messageId) : undefined);
+        if (!card) return message('This card is no longer tracked by kv-warden.');
+        return cardResponse(viewFor(card));
       }
-      return message(outcome.notice ?? 'Done.');
+
+      const inputs = Object.fromEntries(
+        Object.entries(record).filter(
+          (e): e is [string, string] => typeof e[1] === 'string' && e[1].length <= 3000,
+        ),
+      );
+      const outcome = await handler.handleAction(actor, { verb, data: record, inputs });
+      // A notice means nothing changed for this click (refused, or someone else acted first and
+      // already updated the card): tell the clicker only.
+      if (outcome.notice) return message(outcome.notice);
+      if (!outcome.card) return message('Done.');
+      if (messageId) {
+        // Everyone else sees the change too; the clicker gets the card in the invoke response.
+        await surface
+          .updateCard({ surface: 'teams', channel: conversationId, messageId }, outcome.card)
+          .catch((err: unknown) => logger.warn({ err }, 'teams card update for everyone failed'));
+      }
+      return cardResponse(viewFor(outcome.card.card));
     } catch (err) {
       logger.warn({ err, user: actor.userId, verb }, 'teams card action failed');
       return message(userMessageFor(err));

@@ -1,0 +1,238 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AlertService } from '../../src/alerts/alert-service.js';
+import { Outbox } from '../../src/alerts/outbox.js';
+import { alertsCommand } from '../../src/app/alerts-command.js';
+import { AppChatHandler } from '../../src/app/app-chat-handler.js';
+import { helpCommand } from '../../src/app/help-command.js';
+import type { ChatHandler } from '../../src/chat/chat-surface.js';
+import { CommandRouter } from '../../src/chat/command-router.js';
+import { Directory } from '../../src/config/directory.js';
+import { loadConfig } from '../../src/config/load.js';
+import { MemoryStore } from '../../src/store/memory-store.js';
+import { FakeClock } from '../../src/util/clock.js';
+import { silentLogger } from '../../src/util/logger.js';
+import { buildDetection } from '../alerts/builders.js';
+import {
+  blockActionBody,
+  FORM,
+  post,
+  type SlackHarness,
+  signed,
+  startSlackHarness,
+} from './slack-helpers.js';
+import {
+  ALICE_AAD,
+  CHANNEL,
+  installActivity,
+  invokeActivity,
+  MALLORY_AAD,
+  postActivity,
+  startTeamsHarness,
+  type TeamsHarness,
+} from './teams-helpers.js';
+import { until } from './triage-handler.js';
+
+/**
+ * The whole triage flow with the real alert workflow (AlertService, Outbox, AppChatHandler):
+ * a detection becomes a card posted through the outbox, an authorised responder acknowledges it
+ * from Slack / Teams and the same message is edited, a person without the role is refused and
+ * the card stays as it was.
+ */
+const CONFIG = loadConfig({
+  env: {},
+  text: `
+people:
+  alice: { slack: U01ALICE, teams: ${ALICE_AAD}, displayName: Alice }
+  mallory: { slack: U01MALLORY, teams: ${MALLORY_AAD}, displayName: Mallory }
+roles:
+  viewer: [alice, mallory]
+  responder: [alice]
+chat:
+  default: { slack: C0SEC, teams: "${CHANNEL}" }
+`,
+});
+
+function stack() {
+  const clock = new FakeClock(Date.now());
+  const store = new MemoryStore();
+  const directory = new Directory(CONFIG);
+  let inner: ChatHandler | undefined;
+  const handler: ChatHandler = {
+    handleAction: (actor, action) => inner!.handleAction(actor, action),
+    handleCommand: (actor, text) => inner!.handleCommand(actor, text),
+  };
+  const wire = (surfaces: ConstructorParameters<typeof Outbox>[0]['surfaces']) => {
+    const outbox = new Outbox({ store, clock, surfaces });
+    const alerts = new AlertService({ store, clock, config: CONFIG, directory, outbox });
+    const router = new CommandRouter();
+    router.register(helpCommand(router)).register(alertsCommand(alerts, directory));
+    inner = new AppChatHandler(router, directory, silentLogger).registerActions('alert', (a, b) =>
+      alerts.act(a, b),
+    );
+    return { outbox, alerts };
+  };
+  return { clock, store, directory, handler, wire };
+}
+
+describe('triage through Slack with the real alert workflow', () => {
+  let h: SlackHarness;
+  let s: ReturnType<typeof stack>;
+  beforeEach(async () => {
+    s = stack();
+    h = await startSlackHarness(s.handler, { clock: s.clock });
+  });
+  afterEach(() => h.close());
+
+  it('card posted → acknowledged by a responder in place → a non-responder is refused, card unchanged', async () => {
+    const { outbox, alerts } = s.wire([h.runtime.surface]);
+    const [recorded] = await alerts.record([buildDetection()]);
+    await outbox.drain();
+    expect(h.fake.messages.size).toBe(1);
+    const message = [...h.fake.messages.values()][0]!;
+    expect(message.channel).toBe('C0SEC');
+    const blocks = JSON.stringify(message.blocks);
+    expect(blocks).toContain('alert.ack');
+    expect(blocks).toContain(recorded!.alert.id);
+
+    const click = (userId: string, actionId: string, responseId: string) => {
+      h.clock.advance(1000);
+      return post(
+        h.base,
+        signed(
+          h.clock,
+          blockActionBody({
+            userId,
+            channel: 'C0SEC',
+            ts: message.ts,
+            actionId,
+            value: JSON.stringify({ alertId: recorded!.alert.id }),
+            responseUrl: h.fake.responseUrl(responseId),
+          }),
+          FORM,
+        ),
+      );
+    };
+
+    expect((await click('U01ALICE', 'alert.ack', 'alice')).status).toBe(200);
+    await until(() => (h.fake.message('C0SEC', message.ts)?.updates ?? 0) >= 1);
+    await outbox.drain(); // the workflow's own card update lands on the same message
+    expect(h.fake.messages.size).toBe(1);
+    const acknowledged = JSON.stringify(h.fake.message('C0SEC', message.ts)?.blocks);
+    expect(acknowledged).toMatch(/Acknowledged/);
+    expect(acknowledged).toMatch(/Alice/);
+    expect(acknowledged).not.toContain('"alert.ack"');
+    expect((await alerts.get(recorded!.alert.id))?.state).toBe('acknowledged');
+
+    const updatesBefore = h.fake.message('C0SEC', message.ts)?.updates;
+    await click('U01MALLORY', 'alert.escalate', 'mallory');
+    await until(() => h.fake.responses.some((r) => r.id === 'mallory'));
+    const refusal = h.fake.responses.find((r) => r.id === 'mallory')?.body;
+    expect(refusal).toMatchObject({ response_type: 'ephemeral', replace_original: false });
+    expect(String(refusal?.text)).toMatch(/not authorised/i);
+    await outbox.drain();
+    expect(h.fake.message('C0SEC', message.ts)?.updates).toBe(updatesBefore);
+    expect(JSON.stringify(h.fake.message('C0SEC', message.ts)?.blocks)).toBe(acknowledged);
+    expect((await alerts.get(recorded!.alert.id))?.escalated).toBe(false);
+  });
+
+  it('closes an alert with the classification and reason typed into the inline inputs', async () => {
+    const { outbox, alerts } = s.wire([h.runtime.surface]);
+    const [recorded] = await alerts.record([buildDetection()]);
+    await outbox.drain();
+    const message = [...h.fake.messages.values()][0]!;
+    h.clock.advance(1000);
+    await post(
+      h.base,
+      signed(
+        h.clock,
+        blockActionBody({
+          userId: 'U01ALICE',
+          channel: 'C0SEC',
+          ts: message.ts,
+          actionId: 'alert.close',
+          value: JSON.stringify({ alertId: recorded!.alert.id }),
+          responseUrl: h.fake.responseUrl('close'),
+          state: {
+            values: {
+              'input~classification': {
+                classification: { type: 'static_select', selected_option: { value: 'benign-positive' } },
+              },
+              'input~reason': { reason: { type: 'plain_text_input', value: 'scheduled backup job' } },
+            },
+          },
+        }),
+        FORM,
+      ),
+    );
+    await until(() => (h.fake.message('C0SEC', message.ts)?.updates ?? 0) >= 1);
+    const closed = await alerts.get(recorded!.alert.id);
+    expect(closed).toMatchObject({ state: 'closed' });
+    expect(JSON.stringify(closed)).toContain('scheduled backup job');
+  });
+});
+
+describe('triage through Teams with the real alert workflow', () => {
+  let h: TeamsHarness;
+  let s: ReturnType<typeof stack>;
+  beforeEach(async () => {
+    s = stack();
+    h = await startTeamsHarness(s.handler, {
+      allowUnauthenticatedLocalDev: true,
+      directory: s.directory,
+      store: s.store,
+      clock: s.clock,
+    });
+  });
+  afterEach(() => h.close());
+
+  it('card posted → acknowledged by a responder in place → a non-responder is refused, card unchanged', async () => {
+    await postActivity(h.base, installActivity(h.connector.serviceUrl));
+    const { outbox, alerts } = s.wire([h.runtime.surface]);
+    const [recorded] = await alerts.record([buildDetection()]);
+    await outbox.drain();
+    expect(h.connector.activities).toHaveLength(1);
+    const posted = h.connector.activities[0]!;
+    expect(posted.conversationId).toBe(CHANNEL);
+    // Everyone sees a read-only card; Alice (responder) is listed for the actionable refresh.
+    const shared = JSON.stringify(posted.activity);
+    expect(shared).not.toContain('"alert.ack"');
+    expect(shared).toContain(`8:orgid:${ALICE_AAD}`);
+    expect(shared).not.toContain(`8:orgid:${MALLORY_AAD}`);
+
+    const invoke = async (aad: string, verb: string) =>
+      (
+        await postActivity(
+          h.base,
+          invokeActivity(h.connector.serviceUrl, {
+            aad,
+            verb,
+            data: { alertId: recorded!.alert.id },
+            replyToId: posted.id,
+          }),
+        )
+      ).json();
+
+    const aliceView = await invoke(ALICE_AAD, 'alert.refresh');
+    expect(JSON.stringify(aliceView.value)).toContain('"alert.ack"');
+    const malloryView = await invoke(MALLORY_AAD, 'alert.refresh');
+    expect(JSON.stringify(malloryView.value)).not.toContain('"alert.ack"');
+
+    const ack = await invoke(ALICE_AAD, 'alert.ack');
+    expect(ack).toMatchObject({ statusCode: 200, type: 'application/vnd.microsoft.card.adaptive' });
+    expect(JSON.stringify(ack.value)).toMatch(/Acknowledged/);
+    await outbox.drain();
+    expect(h.connector.activities).toHaveLength(1);
+    expect(posted.updates).toBeGreaterThanOrEqual(1);
+    const acknowledged = JSON.stringify(posted.activity);
+    expect(acknowledged).toMatch(/Acknowledged/);
+
+    const updatesBefore = posted.updates;
+    const refused = await invoke(MALLORY_AAD, 'alert.escalate');
+    expect(refused).toMatchObject({ statusCode: 200, type: 'application/vnd.microsoft.activity.message' });
+    expect(refused.value).toMatch(/not authorised/i);
+    await outbox.drain();
+    expect(posted.updates).toBe(updatesBefore);
+    expect(JSON.stringify(posted.activity)).toBe(acknowledged);
+    expect((await alerts.get(recorded!.alert.id))?.escalated).toBe(false);
+  });
+});
