@@ -13,7 +13,16 @@ import type {
   NetworkAclState,
 } from './audit-event.js';
 import { eventKey } from './event-key.js';
-import { isObject, optBoolean, optNumber, optObject, optString, parseIsoTime, prop } from './field-values.js';
+import {
+  isObject,
+  isoMillis,
+  optBoolean,
+  optNumber,
+  optObject,
+  optString,
+  parseIsoTime,
+  prop,
+} from './field-values.js';
 import { MalformedRecordError } from './malformed-record-error.js';
 import { objectFromUri, vaultFromResourceId, vaultFromUri } from './object-path.js';
 import { canonicalOperation } from './operation-names.js';
@@ -21,6 +30,21 @@ import { type Claims, readFields } from './record-fields.js';
 
 export { MalformedRecordError } from './malformed-record-error.js';
 export { normalizeNotice } from './normalize-notice.js';
+
+/**
+ * Resource ids repeat on almost every record of a vault: remember their lower-case form and vault
+ * name (bounded; cleared when full).
+ */
+const ridCache = new Map<string, { lower: string; vault: string | undefined }>();
+function resourceIdParts(resourceId: string): { lower: string; vault: string | undefined } {
+  let parts = ridCache.get(resourceId);
+  if (parts === undefined) {
+    if (ridCache.size >= 4096) ridCache.clear();
+    parts = { lower: resourceId.toLowerCase(), vault: vaultFromResourceId(resourceId) };
+    ridCache.set(resourceId, parts);
+  }
+  return parts;
+}
 
 const SUCCESS_SIGNATURES = new Set(['ok', 'accepted', 'created', 'no content']);
 
@@ -36,8 +60,9 @@ export function normalizeRecord(obj: Record<string, unknown>): AuditEvent {
   const requestUri = optString(f.requestUri, 'requestUri');
   const id = optString(f.id, 'id');
   const resourceIdRaw = optString(f.resourceId, 'resourceId');
+  const rid = resourceIdRaw !== undefined ? resourceIdParts(resourceIdRaw) : undefined;
   const vault =
-    (resourceIdRaw !== undefined ? vaultFromResourceId(resourceIdRaw) : undefined) ??
+    rid?.vault ??
     optString(f.resource, 'Resource')?.toLowerCase() ??
     (id !== undefined ? vaultFromUri(id) : undefined) ??
     (requestUri !== undefined ? vaultFromUri(requestUri) : undefined);
@@ -62,13 +87,13 @@ export function normalizeRecord(obj: Record<string, unknown>): AuditEvent {
     'unknown'
   ).toLowerCase();
   const correlationId = optString(f.correlationId, 'correlationId');
-  const time = new Date(timeMs).toISOString();
+  const time = isoMillis(f.time, timeMs);
 
   const event: Omit<AuditEvent, 'key'> = {
     time,
     timeMs,
     vault,
-    resourceId: resourceIdRaw?.toLowerCase() ?? '',
+    resourceId: rid?.lower ?? '',
     operation,
     operationVersion: optString(f.operationVersion, 'operationVersion'),
     status,

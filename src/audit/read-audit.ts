@@ -69,7 +69,7 @@ export async function* readAuditStream(
       head = [];
       sink.push(joined);
     }
-    if (out.items.length > 0) yield* drain(out);
+    if (out.items.length > 0) for (const it of drain(out)) yield it;
   }
   if (!sink) {
     const joined = Buffer.concat(head);
@@ -80,26 +80,26 @@ export async function* readAuditStream(
     }
   }
   sink?.end(opts.complete ?? true);
-  if (out.items.length > 0) yield* drain(out);
+  if (out.items.length > 0) for (const it of drain(out)) yield it;
 }
 
 function drain(out: ParseOutput): AuditItem[] {
   return out.items.splice(0, out.items.length);
 }
 
-/** Read a local file of audit data in any shape; `source` defaults to the path. */
-export async function* readAuditFile(
+/**
+ * Read a local file of audit data in any shape; `source` defaults to the path. Returns the
+ * stream reader directly (no second generator layer per item); leaving the loop early closes
+ * the file, as `for await` over a file stream does.
+ */
+export function readAuditFile(
   path: string,
   opts: { onMalformed(m: MalformedRecord): void; source?: string },
 ): AsyncGenerator<AuditItem> {
   const stream = createReadStream(path, { highWaterMark: 256 * 1024 });
-  try {
-    yield* readAuditStream(stream, {
-      source: opts.source ?? path,
-      onMalformed: opts.onMalformed,
-      complete: true,
-    });
-  } finally {
-    stream.destroy();
-  }
+  return readAuditStream(stream, {
+    source: opts.source ?? path,
+    onMalformed: opts.onMalformed,
+    complete: true,
+  });
 }

@@ -1,0 +1,125 @@
+/**
+ * Audit reader throughput: readAuditFile (JSON Lines → normalized AuditEvents with keys) against a
+ * bare loop that only splits lines and JSON.parses each, on the same generated file; plus the
+ * streaming `{"records":[…]}` path. Sizes scale with BENCH_SCALE (1 = 300,000 records, ~350 MB).
+ */
+import { appendFileSync, createReadStream, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { readAuditFile } from '../src/audit/read-audit.js';
+import { buildRecord, type PresetName } from '../test/fixtures/records.js';
+import type { BenchResult } from './types.js';
+
+const MIX: PresetName[] = [
+  'secretGet',
+  'secretGet',
+  'secretGet',
+  'secretGet',
+  'secretGet',
+  'secretGet',
+  'keyBackup',
+  'secretGet403',
+  'auth401',
+  'vaultGetDeny',
+  'secretList',
+  'throttled429',
+];
+
+function writeInputs(dir: string, n: number): { jsonl: string; blob: string } {
+  const jsonl = path.join(dir, 'PT1H.json');
+  const blob = path.join(dir, 'legacy.json');
+  writeFileSync(jsonl, '');
+  writeFileSync(blob, '{"records":[\n');
+  const t0 = Date.UTC(2025, 5, 2);
+  const batch = 5000;
+  for (let b = 0; b < n; b += batch) {
+    const lines: string[] = [];
+    for (let i = b; i < Math.min(n, b + batch); i++) {
+      lines.push(
+        JSON.stringify(
+          buildRecord({
+            preset: MIX[i % MIX.length],
+            at: t0 + i * 37,
+            correlationId: `0000${i.toString(16)}`.slice(-8) + '-0c2a-4f8e-9b1a-3f6c2d1e0a11',
+          }),
+        ),
+      );
+    }
+    appendFileSync(jsonl, `${lines.join('\n')}\n`);
+    appendFileSync(blob, `${b === 0 ? '' : ',\n'}${lines.join(',\n')}`);
+  }
+  appendFileSync(blob, '\n]}\n');
+  return { jsonl, blob };
+}
+
+async function bareParse(file: string): Promise<number> {
+  let count = 0;
+  let carry = '';
+  for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 256 * 1024 })) {
+    const text = carry + (chunk as string);
+    let pos = 0;
+    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', pos)) {
+      if (nl > pos) {
+        JSON.parse(text.slice(pos, nl));
+        count++;
+      }
+      pos = nl + 1;
+    }
+    carry = text.slice(pos);
+  }
+  return count;
+}
+
+async function readAll(file: string): Promise<number> {
+  let count = 0;
+  for await (const _ of readAuditFile(file, { onMalformed: () => {} })) count++;
+  return count;
+}
+
+async function timed(fn: () => Promise<number>): Promise<{ perSec: number; count: number }> {
+  const start = process.hrtime.bigint();
+  const count = await fn();
+  const sec = Number(process.hrtime.bigint() - start) / 1e9;
+  return { perSec: count / sec, count };
+}
+
+export async function run(): Promise<BenchResult[]> {
+  const n = Math.max(1000, Math.round(300_000 * Number(process.env.BENCH_SCALE ?? 1)));
+  const dir = mkdtempSync(path.join(tmpdir(), 'kvw-audit-bench-'));
+  try {
+    const { jsonl, blob } = writeInputs(dir, n);
+    const mb = statSync(jsonl).size / 1e6;
+    await bareParse(jsonl); // warm-up
+    const bare = await timed(() => bareParse(jsonl));
+    const lines = await timed(() => readAll(jsonl));
+    const records = await timed(() => readAll(blob));
+    const ratio = lines.perSec / bare.perSec;
+    return [
+      {
+        name: 'bare JSON.parse per line',
+        metric: 'records/s',
+        value: bare.perSec,
+        note: `${n} records, ${mb.toFixed(0)} MB`,
+      },
+      {
+        name: 'readAuditFile JSON Lines (normalize + key)',
+        metric: 'records/s',
+        value: lines.perSec,
+        baseline: bare.perSec,
+        ratio,
+        target: '≥ 0.6 × bare parse (leaves room for detect ≥ 0.5×)',
+        pass: ratio >= 0.6 && lines.count === n,
+      },
+      {
+        name: 'readAuditFile {"records":[…]} streaming',
+        metric: 'records/s',
+        value: records.perSec,
+        baseline: bare.perSec,
+        ratio: records.perSec / bare.perSec,
+        pass: records.count === n,
+      },
+    ];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
