@@ -27,7 +27,8 @@ async function markSeenRate(store: Store, total: number, batch: number): Promise
 async function casRate(store: Store, n: number): Promise<number> {
   let cur = await store.create('alerts', 'bench', { n: 0, pad: 'y'.repeat(500) });
   const start = performance.now();
-  for (let i = 0; i < n && cur; i++) cur = await store.update('alerts', 'bench', { n: i, pad: 'y'.repeat(500) }, cur.version);
+  for (let i = 0; i < n && cur; i++)
+    cur = await store.update('alerts', 'bench', { n: i, pad: 'y'.repeat(500) }, cur.version);
   return n / ((performance.now() - start) / 1000);
 }
 
