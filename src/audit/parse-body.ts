@@ -2,13 +2,14 @@
  * Audit data arriving as a message (Service Bus, Event Hub): Buffer / Uint8Array / string /
  * already-parsed value, holding a `{"records":[…]}` body, one Event Grid event or CloudEvent
  * (Service Bus delivers one per message), a record, or an array of any of these. A text body
- * that is not one JSON document is read as JSON Lines.
+ * is read like a file: JSON Lines, or JSON documents streamed element by element.
  */
 import { isUtf8 } from 'node:buffer';
 import type { AuditItem, MalformedRecord } from './audit-event.js';
-import { bomLength } from './detect-format.js';
+import { bomLength, detectFormat } from './detect-format.js';
 import { dispatchValue, type ParseOutput } from './dispatch-value.js';
 import { JsonLinesParser } from './line-parser.js';
+import { JsonValueSplitter } from './value-splitter.js';
 
 export function parseAuditBody(
   body: unknown,
@@ -23,9 +24,9 @@ export function parseAuditBody(
       malformed.push({ source, line: 1, reason: 'invalid UTF-8' });
       return { items: [], malformed };
     }
-    parseText(data.toString('utf8'), out);
+    parseBytes(data, out);
   } else if (typeof body === 'string') {
-    parseText(body.charCodeAt(0) === 0xfeff ? body.slice(1) : body, out);
+    parseBytes(Buffer.from(body.charCodeAt(0) === 0xfeff ? body.slice(1) : body, 'utf8'), out);
   } else if (body === null || body === undefined) {
     malformed.push({ source, line: 1, reason: 'empty message body' });
   } else {
@@ -34,16 +35,15 @@ export function parseAuditBody(
   return { items: out.items, malformed };
 }
 
-function parseText(text: string, out: ParseOutput): void {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    // not one JSON document: read it as JSON Lines (reports each bad line)
-    const parser = new JsonLinesParser(out);
-    parser.push(Buffer.from(text, 'utf8'));
-    parser.end(true);
+/** Text bodies go through the same readers as files, so bad records are reported at their line. */
+function parseBytes(data: Buffer, out: ParseOutput): void {
+  if (detectFormat(data, true) === 'json') {
+    const splitter = new JsonValueSplitter(out);
+    splitter.push(data);
+    splitter.end();
     return;
   }
-  dispatchValue(value, 1, out);
+  const parser = new JsonLinesParser(out);
+  parser.push(data);
+  parser.end(true);
 }

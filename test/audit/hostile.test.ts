@@ -204,7 +204,10 @@ describe('malformed records inside JSON documents', () => {
   });
 
   it('Service Bus bodies: bad JSON, invalid UTF-8 and empty bodies are reported, never thrown', () => {
-    expect(parseAuditBody('{"records":[', 'sb:7').malformed.map(formatMalformed)[0]).toMatch(
+    expect(parseAuditBody('{"records":[', 'sb:7').malformed.map(formatMalformed)).toEqual([
+      'sb:7:1: truncated: input ended inside a JSON document',
+    ]);
+    expect(parseAuditBody('{"time": nope}', 'sb:7').malformed.map(formatMalformed)[0]).toMatch(
       /^sb:7:1: not valid JSON/,
     );
     expect(parseAuditBody(Buffer.from([0x7b, 0xff, 0x7d]), 'sb:8').malformed.map(formatMalformed)).toEqual([
