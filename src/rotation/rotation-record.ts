@@ -72,6 +72,8 @@ export interface RotationRecord {
   readonly execution: Execution;
   readonly history: readonly HistoryLine[];
   readonly updatedAt: string;
+  /** 1 on creation, +1 on every stored change (set by the repo): the card version for the outbox. */
+  readonly revision?: number;
 }
 
 export function isTerminal(state: RotationState): boolean {

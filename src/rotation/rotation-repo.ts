@@ -27,15 +27,17 @@ export class RotationRepo {
   }
 
   async create(record: RotationRecord, audit: AuditNote): Promise<StoredRotation | undefined> {
-    const created = await this.store.create(ROTATIONS, record.id, record);
-    if (created) await this.after(record, audit);
+    const stamped: RotationRecord = { ...record, revision: 1 };
+    const created = await this.store.create(ROTATIONS, record.id, stamped);
+    if (created) await this.after(stamped, audit);
     return created;
   }
 
   /** CAS write; throws ConflictError when `current` is stale. */
   async write(current: StoredRotation, next: RotationRecord, audit?: AuditNote): Promise<StoredRotation> {
-    const written = await this.store.update(ROTATIONS, next.id, next, current.version);
-    await this.after(next, audit);
+    const stamped: RotationRecord = { ...next, revision: (current.value.revision ?? 0) + 1 };
+    const written = await this.store.update(ROTATIONS, next.id, stamped, current.version);
+    await this.after(stamped, audit);
     return written;
   }
 

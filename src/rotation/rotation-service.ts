@@ -110,7 +110,7 @@ export class RotationService {
       via: via(actor),
     });
     if (!created) throw new InvalidTransitionError(`rotation id ${record.id} already exists`);
-    return record;
+    return created.value;
   }
 
   /**

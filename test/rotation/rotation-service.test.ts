@@ -276,3 +276,15 @@ describe('RotationService: approval and execution', () => {
     expect((await h.service.list({ limit: 1 })).map((r) => r.id)).toEqual([b.id]);
   });
 });
+
+describe('RotationService: change notifications', () => {
+  it('numbers every stored change with an increasing revision, for card versioning', async () => {
+    const h = await makeHarness();
+    const r = await h.service.request(actor.aliceSlack, DEMO_VAULT, DEMO_SECRET, 'x');
+    expect(r.revision).toBe(1);
+    await (await h.service.approve(actor.carol, r.id, r.planHash)).execution;
+    const revisions = h.changes.map((c) => c.revision);
+    expect(revisions).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect((await h.service.get(r.id))?.revision).toBe(7);
+  });
+});
