@@ -165,6 +165,14 @@ const sources = z.strictObject({
 
 const queries = z.strictObject({
   workspaceId: guid.optional(),
+  /** ARM id of the workspace, for the "Open in Log Analytics" link on result cards. */
+  workspaceResourceId: z
+    .string()
+    .regex(
+      /^\/subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/microsoft\.operationalinsights\/workspaces\/[^/]+$/i,
+      'is not a Log Analytics workspace resource id (/subscriptions/…/resourceGroups/…/providers/Microsoft.OperationalInsights/workspaces/…)',
+    )
+    .optional(),
   tables: z.enum(['AzureDiagnostics', 'AZKVAuditLogs', 'both']).default('both'),
   timeout: duration.default(60_000),
   maxRows: z.number().int().min(1).max(10_000).default(50),
