@@ -160,6 +160,10 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
       expect(listed.map((d) => d.id).sort()).toEqual([...ids].sort());
       expect((await s.list('weird', { prefix: 'a/b#' })).map((d) => d.id)).toEqual(['a/b#c?d\\e']);
       expect((await s.list('weird', { prefix: 'ünï' })).map((d) => d.id)).toEqual(['ünïcödé/金庫']);
+      // Prefixes are literal: no LIKE wildcards, no regex.
+      expect((await s.list('weird', { prefix: '100%' })).map((d) => d.id)).toEqual(['100%25 sure']);
+      expect(await s.list('weird', { prefix: '_' })).toEqual([]);
+      expect(await s.list('weird', { prefix: '.*' })).toEqual([]);
       const v = await s.get('weird', 'a/b#c?d\\e');
       await s.update('weird', 'a/b#c?d\\e', { id: 'changed' }, v?.version ?? '');
       expect((await s.get<{ id: string }>('weird', 'a/b#c?d\\e'))?.value.id).toBe('changed');
