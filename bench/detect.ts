@@ -20,7 +20,10 @@ const DAY = 86_400_000;
 const START = Date.parse('2025-06-02T00:00:00Z');
 
 interface ChildResult {
+  /** Wall time. */
   ms: number;
+  /** CPU time (user + system) of the measured part: stable when other work shares the cores. */
+  cpuMs: number;
   records: number;
   maxRssKb: number;
   exitCode?: number;
@@ -121,8 +124,14 @@ async function generate(file: string, n: number): Promise<number> {
 // ---------------------------------------------------------------- child processes
 
 /** (a) the bare baseline: read chunks, split lines, JSON.parse each. */
+const cpuNow = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
 async function bareParse(file: string): Promise<ChildResult> {
   const started = performance.now();
+  const cpu0 = cpuNow();
   let records = 0;
   let rest = '';
   for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
@@ -141,12 +150,19 @@ async function bareParse(file: string): Promise<ChildResult> {
     JSON.parse(rest);
     records++;
   }
-  return { ms: performance.now() - started, records, maxRssKb: process.resourceUsage().maxRSS };
+  return {
+    ms: performance.now() - started,
+    cpuMs: cpuNow() - cpu0,
+    records,
+    maxRssKb: process.resourceUsage().maxRSS,
+  };
 }
 
 /** (b) the real command: `kv-warden detect FILE`, output counted and discarded. */
 async function realDetect(file: string): Promise<ChildResult> {
   const { main } = await import('../src/cli.js');
+  // Load (and transpile) the command's modules before timing: startup is not throughput.
+  await import('../src/commands/detect.js');
   let alerts = 0;
   const stdout = new Writable({
     write(chunk: Buffer, _enc, cb) {
@@ -156,9 +172,17 @@ async function realDetect(file: string): Promise<ChildResult> {
   });
   const stderr = new Writable({ write: (_c, _e, cb) => cb() });
   const started = performance.now();
+  const cpu0 = cpuNow();
   const exitCode = await main(['detect', file], { stdout, stderr, env: {}, cwd: path.dirname(file) });
   const ms = performance.now() - started;
-  return { ms, records: 0, maxRssKb: process.resourceUsage().maxRSS, exitCode, alerts };
+  return {
+    ms,
+    cpuMs: cpuNow() - cpu0,
+    records: 0,
+    maxRssKb: process.resourceUsage().maxRSS,
+    exitCode,
+    alerts,
+  };
 }
 
 function runChild(mode: 'parse' | 'detect', file: string): Promise<ChildResult> {
@@ -202,27 +226,29 @@ export async function run(): Promise<BenchResult[]> {
     let det: ChildResult | undefined;
     for (let r = 0; r < rounds; r++) {
       const p = await runChild('parse', file);
-      if (!parse || p.ms < parse.ms) parse = { ...p, maxRssKb: Math.max(p.maxRssKb, parse?.maxRssKb ?? 0) };
+      if (!parse || p.cpuMs < parse.cpuMs)
+        parse = { ...p, maxRssKb: Math.max(p.maxRssKb, parse?.maxRssKb ?? 0) };
       const d = await runChild('detect', file);
-      if (!det || d.ms < det.ms) det = { ...d, maxRssKb: Math.max(d.maxRssKb, det?.maxRssKb ?? 0) };
+      if (!det || d.cpuMs < det.cpuMs) det = { ...d, maxRssKb: Math.max(d.maxRssKb, det?.maxRssKb ?? 0) };
       else det.maxRssKb = Math.max(det.maxRssKb, d.maxRssKb);
     }
     if (!parse || !det) throw new Error('no bench rounds');
-    const parseRate = (parse.records / parse.ms) * 1000;
-    const detectRate = (n / det.ms) * 1000;
+    // Throughput per CPU-second (wall time is also shown): the cores are shared with other work.
+    const parseRate = (parse.records / parse.cpuMs) * 1000;
+    const detectRate = (n / det.cpuMs) * 1000;
     const ratio = detectRate / parseRate;
     const rssMb = det.maxRssKb / 1024;
-    const note = `${n.toLocaleString('en-US')} records, ${(bytes / 1e6).toFixed(0)} MB (${Math.round(bytes / n)} B/record), generated in ${(genMs / 1000).toFixed(1)} s; ${det.alerts} alerts, exit ${det.exitCode}`;
+    const note = `wall ${(det.ms / 1000).toFixed(1)} s (${Math.round((n / det.ms) * 1000)} records/s); ${n.toLocaleString('en-US')} records, ${(bytes / 1e6).toFixed(0)} MB (${Math.round(bytes / n)} B/record), generated in ${(genMs / 1000).toFixed(1)} s; ${det.alerts} alerts, exit ${det.exitCode}`;
     return [
       {
         name: 'detect: bare JSON.parse loop',
-        metric: 'records/s',
+        metric: 'records/cpu-s',
         value: parseRate,
-        note: `peak RSS ${(parse.maxRssKb / 1024).toFixed(0)} MB`,
+        note: `wall ${(parse.ms / 1000).toFixed(1)} s (${Math.round((parse.records / parse.ms) * 1000)} records/s), peak RSS ${(parse.maxRssKb / 1024).toFixed(0)} MB`,
       },
       {
         name: 'detect: kv-warden detect throughput',
-        metric: 'records/s',
+        metric: 'records/cpu-s',
         value: detectRate,
         baseline: parseRate,
         ratio,

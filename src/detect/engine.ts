@@ -143,13 +143,12 @@ export class DetectionEngine {
   private release(upTo: number): Detection[] {
     if (this.watermark === undefined || upTo > this.watermark) this.watermark = upTo;
     const wm = this.watermark;
-    for (let e = this.buffer.peek(); e !== undefined && e.timeMs <= wm; e = this.buffer.peek()) {
-      this.buffer.pop();
-      this.evaluate(e);
-    }
+    this.buffer.releaseUpTo(wm, this.evaluateFn);
     if (wm >= this.nextPrune) this.prune(wm);
     return this.drain();
   }
+
+  private readonly evaluateFn = (e: AuditEvent) => this.evaluate(e);
 
   private evaluate(e: AuditEvent): void {
     this.released.push(e.key);

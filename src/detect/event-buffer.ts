@@ -5,53 +5,69 @@ export function compareEvents(a: AuditEvent, b: AuditEvent): number {
   return a.timeMs - b.timeMs || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 }
 
-/** A binary min-heap of events in event-time order: the lateness buffer of the engine. */
+const SLOT_MS = 1000;
+
+/**
+ * The lateness buffer: a calendar queue of one-second slots. Insertion is O(1); release walks the
+ * slots up to the watermark and sorts each (small) slot, so nearly-ordered input costs almost nothing.
+ * Events are released in exactly (time, key) order.
+ */
 export class EventBuffer {
-  private readonly heap: AuditEvent[] = [];
+  private readonly slots = new Map<number, AuditEvent[]>();
+  /** Lowest slot that may still hold events. */
+  private cursor: number | undefined;
+  private count = 0;
 
   get size(): number {
-    return this.heap.length;
-  }
-
-  peek(): AuditEvent | undefined {
-    return this.heap[0];
+    return this.count;
   }
 
   push(event: AuditEvent): void {
-    const h = this.heap;
-    h.push(event);
-    let i = h.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (compareEvents(h[parent]!, h[i]!) <= 0) break;
-      [h[parent], h[i]] = [h[i]!, h[parent]!];
-      i = parent;
-    }
+    const slot = Math.floor(event.timeMs / SLOT_MS);
+    const list = this.slots.get(slot);
+    if (list) list.push(event);
+    else this.slots.set(slot, [event]);
+    if (this.cursor === undefined || slot < this.cursor) this.cursor = slot;
+    this.count++;
   }
 
-  pop(): AuditEvent | undefined {
-    const h = this.heap;
-    const top = h[0];
-    const last = h.pop();
-    if (h.length > 0 && last) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && compareEvents(h[l]!, h[m]!) < 0) m = l;
-        if (r < h.length && compareEvents(h[r]!, h[m]!) < 0) m = r;
-        if (m === i) break;
-        [h[m], h[i]] = [h[i]!, h[m]!];
-        i = m;
-      }
+  /** Calls `release` for every event with `timeMs <= upTo`, in (time, key) order. */
+  releaseUpTo(upTo: number, release: (e: AuditEvent) => void): void {
+    if (this.count === 0 || this.cursor === undefined) return;
+    const last = Math.floor(upTo / SLOT_MS);
+    if (last < this.cursor) return;
+    // Walk slot by slot when dense; jump through the occupied slots when the gap is large.
+    if (last - this.cursor <= this.slots.size * 4) {
+      for (let slot = this.cursor; slot <= last && this.count > 0; slot++)
+        this.releaseSlot(slot, last, upTo, release);
+    } else {
+      const occupied = [...this.slots.keys()].filter((s) => s <= last).sort((a, b) => a - b);
+      for (const slot of occupied) this.releaseSlot(slot, last, upTo, release);
     }
-    return top;
+    // Every slot below `last` has been emptied; `last` itself may keep events later than `upTo`.
+    this.cursor = this.count === 0 ? undefined : this.slots.has(last) ? last : last + 1;
+  }
+
+  private releaseSlot(slot: number, last: number, upTo: number, release: (e: AuditEvent) => void): void {
+    const list = this.slots.get(slot);
+    if (!list) return;
+    if (list.length > 1) list.sort(compareEvents);
+    if (slot < last || list[list.length - 1]!.timeMs <= upTo) {
+      this.slots.delete(slot);
+      this.count -= list.length;
+      for (const e of list) release(e);
+      return;
+    }
+    let n = 0;
+    while (n < list.length && list[n]!.timeMs <= upTo) n++;
+    if (n === 0) return;
+    const out = list.splice(0, n);
+    this.count -= n;
+    for (const e of out) release(e);
   }
 
   /** All buffered events, in event-time order (for checkpoints). */
   toSortedArray(): AuditEvent[] {
-    return [...this.heap].sort(compareEvents);
+    return [...this.slots.values()].flat().sort(compareEvents);
   }
 }
