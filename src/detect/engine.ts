@@ -99,7 +99,7 @@ export class DetectionEngine {
   push(event: AuditEvent): Detection[] {
     if (this.recent.has(event.key)) return [];
     this.recent.set(event.key, event.timeMs);
-    this.buffer.push(event);
+    this.buffer.push(slim(event));
     if (this.maxSeen === undefined || event.timeMs > this.maxSeen) this.maxSeen = event.timeMs;
     return this.release(this.maxSeen - this.lateness);
   }
@@ -181,6 +181,33 @@ export class DetectionEngine {
     this.out = [];
     return out;
   }
+}
+
+/**
+ * The event as the rules need it while it waits in the lateness buffer: the bulky descriptive fields no
+ * rule reads (request URI, client info, result description, …) are dropped so buffered events stay small.
+ */
+function slim(e: AuditEvent): AuditEvent {
+  return {
+    key: e.key,
+    time: e.time,
+    timeMs: e.timeMs,
+    vault: e.vault,
+    resourceId: e.resourceId,
+    operation: e.operation,
+    success: e.success,
+    principal: e.principal,
+    identity: e.identity,
+    authorization: e.authorization,
+    ...(e.status !== undefined ? { status: e.status } : {}),
+    ...(e.ip !== undefined ? { ip: e.ip } : {}),
+    ...(e.object !== undefined ? { object: e.object } : {}),
+    ...(e.networkAcls !== undefined ? { networkAcls: e.networkAcls } : {}),
+    ...(e.addedAccessPolicy !== undefined ? { addedAccessPolicy: e.addedAccessPolicy } : {}),
+    ...(e.removedAccessPolicy !== undefined ? { removedAccessPolicy: e.removedAccessPolicy } : {}),
+    ...(e.addedIpRule !== undefined ? { addedIpRule: e.addedIpRule } : {}),
+    ...(e.removedIpRule !== undefined ? { removedIpRule: e.removedIpRule } : {}),
+  };
 }
 
 function toDetection(rule: RuleId, severity: Severity, f: Finding): Detection {

@@ -27,6 +27,7 @@ export class MassRetrievalRule implements Rule {
   readonly id = 'mass-secret-retrieval' as const;
   readonly defaultSeverity = 'high' as const;
   private counters = new Map<string, Counter>();
+  private lastSweep: number | undefined;
   constructor(private readonly ctx: RuleContext) {}
 
   observe(e: AuditEvent, report: (f: Finding) => void): void {
@@ -79,6 +80,10 @@ export class MassRetrievalRule implements Rule {
 
   prune(watermarkMs: number): void {
     const { window } = this.ctx.detection.massRetrieval;
+    // Expiry only matters at bucket granularity: sweep at most once per bucket of event time.
+    const sweep = Math.floor(watermarkMs / Math.max(1000, Math.floor(window / BUCKETS), 3_600_000));
+    if (sweep === this.lastSweep) return;
+    this.lastSweep = sweep;
     const firstDay = Math.floor(watermarkMs / DAY) - this.ctx.detection.baselineDays;
     for (const [id, c] of this.counters) {
       while (c.days.length > 0 && c.days[0]![0] < firstDay) c.days.shift();

@@ -15,6 +15,7 @@ export class NewPrincipalRule implements Rule {
   readonly id = 'new-principal' as const;
   readonly defaultSeverity = 'medium' as const;
   private lastSuccess = new Map<string, Map<string, number>>();
+  private lastSweep: number | undefined;
   constructor(private readonly ctx: RuleContext) {}
 
   private get baselineMs(): number {
@@ -42,6 +43,10 @@ export class NewPrincipalRule implements Rule {
   }
 
   prune(watermarkMs: number): void {
+    // Baselines are days long: sweeping once per hour of event time is plenty.
+    const hour = Math.floor(watermarkMs / 3_600_000);
+    if (hour === this.lastSweep) return;
+    this.lastSweep = hour;
     for (const [vault, seen] of this.lastSuccess) {
       for (const [p, t] of seen) if (t < watermarkMs - this.baselineMs) seen.delete(p);
       if (seen.size === 0) this.lastSuccess.delete(vault);
