@@ -77,8 +77,14 @@ export class DefaultIntakePipeline implements IntakePipeline {
   constructor(private readonly options: IntakePipelineOptions) {
     this.idleMs = options.idleMs ?? 5_000;
     this.lastIntakeMs = options.clock.now();
+    let version: string | undefined;
     this.checkpointer = new Checkpointer(async () => {
-      await saveCheckpoint(options.store, DETECTOR_CHECKPOINT, options.detector.exportState());
+      version = await saveCheckpoint(
+        options.store,
+        DETECTOR_CHECKPOINT,
+        options.detector.exportState(),
+        version,
+      );
     });
   }
 
@@ -188,16 +194,28 @@ function sourceLabel(source: string): string {
   return colon > 0 ? source.slice(0, colon) : source || 'unknown';
 }
 
-/** Creates or replaces a checkpoint document (single writer per id). */
-export async function saveCheckpoint(store: Store, id: string, value: unknown): Promise<void> {
+/**
+ * Creates or replaces a checkpoint document (one writer per id). `knownVersion` (what the last call
+ * returned) saves a read; on a conflict the current version is read and the write retried.
+ * Returns the stored version.
+ */
+export async function saveCheckpoint(
+  store: Store,
+  id: string,
+  value: unknown,
+  knownVersion?: string,
+): Promise<string> {
+  let version = knownVersion;
   for (let attempt = 0; attempt < 5; attempt++) {
-    const current = await store.get(CHECKPOINTS, id);
+    if (version === undefined) version = (await store.get(CHECKPOINTS, id))?.version;
     try {
-      if (current) await store.update(CHECKPOINTS, id, value, current.version);
-      else if (!(await store.create(CHECKPOINTS, id, value))) continue;
-      return;
+      if (version !== undefined) return (await store.update(CHECKPOINTS, id, value, version)).version;
+      const created = await store.create(CHECKPOINTS, id, value);
+      if (created) return created.version;
     } catch (err) {
       if ((err as { code?: string }).code !== 'KVW_CONFLICT' || attempt === 4) throw err;
     }
+    version = undefined;
   }
+  throw new Error(`checkpoint ${id}: could not be saved after repeated conflicts`);
 }

@@ -51,6 +51,8 @@ export class FolderSource {
   private readonly settleMs: number;
   private readonly now: () => number;
   private readonly offsets = new Map<string, FileOffset>();
+  /** Store versions of the offset checkpoints this source wrote (it is their only writer). */
+  private readonly versions = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
   private current: Promise<void> | undefined;
   private stopped = false;
@@ -169,7 +171,8 @@ export class FolderSource {
         if (parsed.items.length > 0) await this.options.pipeline.ingest(parsed.items, { source });
         position = { offset: position.offset + parsed.consumedBytes, line: position.line + parsed.lines };
         this.offsets.set(file.relative, position);
-        await saveCheckpoint(this.options.store, this.checkpointId(file), position);
+        const id = this.checkpointId(file);
+        this.versions.set(id, await saveCheckpoint(this.options.store, id, position, this.versions.get(id)));
       }
     } finally {
       await handle.close();
