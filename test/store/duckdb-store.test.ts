@@ -72,3 +72,21 @@ describe('openDuckDb shared handle', () => {
     await db.close();
   });
 });
+
+describe('openDuckDb across processes', () => {
+  it('explains that another process holds the file', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const path = join(dir, 'locked.duckdb');
+    const db = await openDuckDb(path);
+    try {
+      const script = `import { openDuckDb } from ${JSON.stringify(new URL('../../src/store/duckdb/open-duckdb.ts', import.meta.url).pathname)};
+        try { await openDuckDb(${JSON.stringify(path)}); console.log('opened'); } catch (e) { console.log(e.code, e.message); }`;
+      const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        encoding: 'utf8',
+      });
+      expect(child.stdout).toMatch(/^KVW_NOT_AVAILABLE .*another process \(PID \d+\) has it open/);
+    } finally {
+      await db.close();
+    }
+  });
+});

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
+import { NotAvailableError } from '../../errors.js';
 
 /** Positional (`?`) or named (`$name`) parameters. Lists: wrap with `listValue` from `@duckdb/node-api`. */
 export type DuckDbParams = DuckDBValue[] | Record<string, DuckDBValue>;
@@ -41,7 +42,20 @@ export interface DuckDbHandle extends DuckDbSession {
 /** Opens (creating the parent directory and the file if needed) a DuckDB database. `:memory:` for tests. */
 export async function openDuckDb(path: string): Promise<DuckDbHandle> {
   if (path !== ':memory:') await mkdir(dirname(path), { recursive: true });
-  const instance = await DuckDBInstance.create(path);
+  let instance: DuckDBInstance;
+  try {
+    instance = await DuckDBInstance.create(path);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (/Could not set lock/i.test(message)) {
+      const holder = /PID (\d+)/.exec(message)?.[1];
+      throw new NotAvailableError(
+        `the database ${path}`,
+        `another process${holder ? ` (PID ${holder})` : ''} has it open; DuckDB allows one process per file. Stop the other kv-warden or set store.duckdb to another file`,
+      );
+    }
+    throw err;
+  }
   const connection = await instance.connect();
   return new QueuedDuckDb(path, instance, connection);
 }
