@@ -32,7 +32,16 @@ param botClientSecretUri string = ''
 param slackBotTokenUri string = ''
 param slackSigningSecretUri string = ''
 
+@description('ARM resource id of the vault holding the chat secrets above (App Service resolves the references with the managed identity); empty when no reference is used.')
+param appSecretsVaultId string = ''
+
+@description('Public https URL of the bot when a custom domain fronts it; default https://<app>.azurewebsites.net.')
+param publicUrl string = ''
+
 var suffix = uniqueString(resourceGroup().id, namePrefix)
+var appName = '${namePrefix}-app-${suffix}'
+// Known before the site exists, so the site's own settings can carry it (no self-reference).
+var effectivePublicUrl = empty(publicUrl) ? 'https://${appName}.azurewebsites.net' : publicUrl
 var auditQueueName = 'kv-audit'
 var eventGridQueueName = 'kv-eventgrid'
 
@@ -116,7 +125,7 @@ resource plan 'Microsoft.Web/serverfarms@2023-12-01' = {
 }
 
 resource app 'Microsoft.Web/sites@2023-12-01' = {
-  name: '${namePrefix}-app-${suffix}'
+  name: appName
   location: location
   kind: 'app,linux'
   identity: {
@@ -144,6 +153,10 @@ resource app 'Microsoft.Web/sites@2023-12-01' = {
         { name: 'KV_WARDEN_BLOB_ACCOUNT_URL', value: storage.properties.primaryEndpoints.blob }
         { name: 'KV_WARDEN_TABLE_ENDPOINT', value: storage.properties.primaryEndpoints.table }
         { name: 'KV_WARDEN_WORKSPACE_ID', value: workspace.properties.customerId }
+        { name: 'KV_WARDEN_WORKSPACE_RESOURCE_ID', value: workspace.id }
+        { name: 'KV_WARDEN_PUBLIC_URL', value: effectivePublicUrl }
+        // Zip deploy of the repository: Oryx runs `npm install` (tsx loads the TypeScript sources at start).
+        { name: 'SCM_DO_BUILD_DURING_DEPLOYMENT', value: 'true' }
         { name: 'CLIENT_ID', value: botAppId }
         { name: 'TENANT_ID', value: botTenantId }
         { name: 'CLIENT_SECRET', value: empty(botClientSecretUri) ? '' : '@Microsoft.KeyVault(SecretUri=${botClientSecretUri})' }
@@ -161,7 +174,7 @@ resource bot 'Microsoft.BotService/botServices@2022-09-15' = {
   sku: { name: 'S1' }
   properties: {
     displayName: 'kv-warden'
-    endpoint: 'https://${app.properties.defaultHostName}/api/messages'
+    endpoint: '${effectivePublicUrl}/api/messages'
     msaAppId: botAppId
     msaAppTenantId: botTenantId
     msaAppType: 'SingleTenant'
@@ -243,7 +256,7 @@ resource lawRead 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-// ---- Per watched vault: diagnostic setting + Event Grid subscription (vaults may live in other groups) --
+// ---- Per watched vault: diagnostic setting + Event Grid (vaults may live in other groups/subscriptions) ----
 
 module watched 'modules/watched-vault.bicep' = [for (vaultId, i) in vaultResourceIds: {
   name: 'watch-${i}'
@@ -252,9 +265,30 @@ module watched 'modules/watched-vault.bicep' = [for (vaultId, i) in vaultResourc
     vaultName: last(split(vaultId, '/'))
     storageAccountId: storage.id
     workspaceId: workspace.id
-    eventGridQueueId: eventGridQueue.id
-    location: location
   }
+}]
+
+// Data Sender for each vault's Event Grid system topic, on the Event Grid queue ONLY: the topic delivers with
+// its own managed identity because the namespace has local (SAS) auth disabled. Not kv-warden's identity.
+resource eventGridSend 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for (vaultId, i) in vaultResourceIds: {
+  scope: eventGridQueue
+  name: guid(eventGridQueue.id, vaultId, roles.serviceBusDataSender)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.serviceBusDataSender)
+    principalId: watched[i].outputs.topicPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}]
+
+// The subscription is created after its topic may send, so the first delivery does not fail.
+module vaultEvents 'modules/vault-event-subscription.bicep' = [for (vaultId, i) in vaultResourceIds: {
+  name: 'vault-events-${i}'
+  scope: resourceGroup(split(vaultId, '/')[2], split(vaultId, '/')[4])
+  params: {
+    systemTopicName: watched[i].outputs.systemTopicName
+    eventGridQueueId: eventGridQueue.id
+  }
+  dependsOn: [eventGridSend]
 }]
 
 // Key Vault Secrets Officer ONLY on vaults with rotatable secrets: read tags, write the new version.
@@ -277,7 +311,21 @@ module rotationAccounts 'modules/rotation-storage-role.bicep' = [for (accountId,
   }
 }]
 
+// Key Vault Secrets User on the vault holding the chat secrets ONLY: App Service resolves the
+// @Microsoft.KeyVault(...) references in the app settings with this identity (read, never write).
+module appSecretsRead 'modules/app-secrets-role.bicep' = if (!empty(appSecretsVaultId)) {
+  name: 'app-secrets-read'
+  scope: resourceGroup(split(appSecretsVaultId, '/')[2], split(appSecretsVaultId, '/')[4])
+  params: {
+    vaultName: last(split(appSecretsVaultId, '/'))
+    principalId: identity.properties.principalId
+  }
+}
+
 output appUrl string = 'https://${app.properties.defaultHostName}'
+output publicUrl string = effectivePublicUrl
+output botMessagingEndpoint string = '${effectivePublicUrl}/api/messages'
+output slackRequestUrl string = '${effectivePublicUrl}/slack/events'
 output managedIdentityClientId string = identity.properties.clientId
 output serviceBusNamespace string = '${serviceBus.name}.servicebus.windows.net'
 output logStorageAccount string = storage.name

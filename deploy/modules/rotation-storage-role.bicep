@@ -8,6 +8,7 @@ resource account 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
 }
 
+// listKeys (verify the new key) and regenerateKey (the alternate key only); no other right on the account.
 resource assignment 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   scope: account
   name: guid(account.id, principalId, storageAccountKeyOperator)

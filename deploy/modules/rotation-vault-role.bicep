@@ -9,6 +9,7 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
   name: vaultName
 }
 
+// Officer, not User: rotation writes a new secret version (setSecret) besides reading versions and tags.
 resource assignment 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   scope: vault
   name: guid(vault.id, principalId, keyVaultSecretsOfficer)
