@@ -11,9 +11,21 @@ export type EventKeyFields = Pick<
   'timeMs' | 'vault' | 'operation' | 'correlationId' | 'requestUri' | 'ip' | 'principal' | 'status'
 >;
 
+const lowered = new Map<string, string>();
+/** Operation names repeat on every record: lower-case each distinct one once (bounded). */
+function lowerOperation(op: string): string {
+  let low = lowered.get(op);
+  if (low === undefined) {
+    if (lowered.size >= 1024) lowered.clear();
+    low = op.toLowerCase();
+    lowered.set(op, low);
+  }
+  return low;
+}
+
 /** 32 hex chars of sha256 over the joined identity fields. */
 export function eventKey(e: EventKeyFields): string {
-  const text = `${e.timeMs}\n${e.vault}\n${e.operation.toLowerCase()}\n${e.correlationId ?? ''}\n${
+  const text = `${e.timeMs}\n${e.vault}\n${lowerOperation(e.operation)}\n${e.correlationId ?? ''}\n${
     e.requestUri?.toLowerCase() ?? ''
   }\n${e.ip?.toLowerCase() ?? ''}\n${e.principal}\n${e.status ?? ''}`;
   // one-shot crypto.hash: a third of the cost of createHash().update().digest() per record

@@ -19,6 +19,15 @@ export function optString(v: unknown, field: string): string | undefined {
 
 const DIGITS = /^\s*-?\d+(\.\d+)?\s*$/;
 
+function isPlainInteger(v: string): boolean {
+  if (v.length === 0 || v.length > 15) return false;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
 /** A number, or a string holding one (`durationMs` is a string in blobs; `_d` columns are doubles). */
 export function optNumber(v: unknown, field: string): number | undefined {
   if (typeof v === 'number') {
@@ -26,7 +35,10 @@ export function optNumber(v: unknown, field: string): number | undefined {
     throw new MalformedRecordError(`${field} must be a finite number`);
   }
   if (v === undefined || v === null || v === '') return undefined;
-  if (typeof v === 'string' && DIGITS.test(v)) return Number(v);
+  if (typeof v === 'string') {
+    if (isPlainInteger(v)) return Number(v);
+    if (DIGITS.test(v)) return Number(v);
+  }
   throw new MalformedRecordError(`${field} must be a number`);
 }
 
@@ -80,8 +92,6 @@ export function parseIsoTime(v: unknown, field: string): number {
   if (typeof v !== 'string')
     throw new MalformedRecordError(`${field} must be an ISO-8601 string, got ${typeof v}`);
   const s = isDigit(v.charCodeAt(0)) && v.charCodeAt(v.length - 1) > 0x20 ? v : v.trim();
-  const bad = (): MalformedRecordError =>
-    new MalformedRecordError(`${field} is not an ISO-8601 time: ${clip(s)}`);
   const ok =
     s.length >= 19 &&
     s.charCodeAt(4) === 45 &&
@@ -89,9 +99,9 @@ export function parseIsoTime(v: unknown, field: string): number {
     (s[10] === 'T' || s[10] === 't' || s[10] === ' ') &&
     s.charCodeAt(13) === 58 &&
     s.charCodeAt(16) === 58;
-  if (!ok) throw bad();
+  if (!ok) throw notIsoTime(field, s);
   for (let k = 0; k < DIGIT_POSITIONS.length; k++) {
-    if (!isDigit(s.charCodeAt(DIGIT_POSITIONS[k]!))) throw bad();
+    if (!isDigit(s.charCodeAt(DIGIT_POSITIONS[k]!))) throw notIsoTime(field, s);
   }
   const year = pad2(s, 0) * 100 + pad2(s, 2);
   const month = pad2(s, 5);
@@ -109,14 +119,14 @@ export function parseIsoTime(v: unknown, field: string): number {
       digits++;
       i++;
     }
-    if (digits === 0) throw bad();
+    if (digits === 0) throw notIsoTime(field, s);
     for (let d = digits; d < 3; d++) ms *= 10;
   }
   let offsetMin = 0;
   if (i === s.length - 1 && (s[i] === 'Z' || s[i] === 'z')) offsetMin = 0;
   else if (i < s.length) {
     const rest = s.slice(i);
-    if (!/^[+-]\d\d:?\d\d$/.test(rest)) throw bad();
+    if (!/^[+-]\d\d:?\d\d$/.test(rest)) throw notIsoTime(field, s);
     const sign = rest[0] === '-' ? -1 : 1;
     const digitsOnly = rest.replace(':', '');
     offsetMin = sign * (Number(digitsOnly.slice(1, 3)) * 60 + Number(digitsOnly.slice(3, 5)));
@@ -133,6 +143,10 @@ export function parseIsoTime(v: unknown, field: string): number {
     throw new MalformedRecordError(`${field} is not a valid date: ${clip(s)}`);
   }
   return Date.UTC(year, month - 1, day, hour, minute, second, ms) - offsetMin * 60_000;
+}
+
+function notIsoTime(field: string, s: string): MalformedRecordError {
+  return new MalformedRecordError(`${field} is not an ISO-8601 time: ${clip(s)}`);
 }
 
 const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];

@@ -79,13 +79,9 @@ export function normalizeRecord(obj: Record<string, unknown>): AuditEvent {
 
   const ip = optString(f.ip, 'callerIpAddress');
   const identity = identityOf(f.claims);
-  const principal = (
-    identity.objectId ??
-    identity.appId ??
-    identity.upn?.toLowerCase() ??
-    ip ??
-    'unknown'
-  ).toLowerCase();
+  // objectId and appId are already lower case
+  const principal =
+    identity.objectId ?? identity.appId ?? identity.upn?.toLowerCase() ?? ip?.toLowerCase() ?? 'unknown';
   const correlationId = optString(f.correlationId, 'correlationId');
   const time = isoMillis(f.time, timeMs);
 

@@ -10,6 +10,7 @@ interface SplitUri {
   segments: string[];
 }
 
+/** Host (lower case) and the first path segments of a URI, without query or fragment. */
 function splitUri(uri: string): SplitUri | undefined {
   const scheme = uri.indexOf('://');
   if (scheme < 0) return undefined;
@@ -21,8 +22,14 @@ function splitUri(uri: string): SplitUri | undefined {
   const slash = uri.indexOf('/', scheme + 3);
   const hostEnd = slash >= 0 && slash < end ? slash : end;
   const host = uri.slice(scheme + 3, hostEnd).toLowerCase();
-  const path = hostEnd < end ? uri.slice(hostEnd + 1, end) : '';
-  const segments = path === '' ? [] : path.split('/').filter((s) => s !== '');
+  const segments: string[] = [];
+  let pos = hostEnd + 1;
+  while (pos < end) {
+    let next = uri.indexOf('/', pos);
+    if (next < 0 || next > end) next = end;
+    if (next > pos) segments.push(uri.slice(pos, next));
+    pos = next + 1;
+  }
   return { host, segments };
 }
 
