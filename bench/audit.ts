@@ -1,7 +1,7 @@
 /**
  * Audit reader throughput: readAuditFile (JSON Lines → normalized AuditEvents with keys) against a
  * bare loop that only splits lines and JSON.parses each, on the same generated file; plus the
- * streaming `{"records":[…]}` path. Sizes scale with BENCH_SCALE (1 = 300,000 records, ~350 MB).
+ * streaming `{"records":[…]}` path. Sizes scale with BENCH_SCALE (1 = 100,000 records, ~120 MB).
  */
 import { appendFileSync, createReadStream, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -84,7 +84,7 @@ async function timed(fn: () => Promise<number>): Promise<{ perSec: number; count
 }
 
 export async function run(): Promise<BenchResult[]> {
-  const n = Math.max(1000, Math.round(300_000 * Number(process.env.BENCH_SCALE ?? 1)));
+  const n = Math.max(1000, Math.round(100_000 * Number(process.env.BENCH_SCALE ?? 1)));
   const dir = mkdtempSync(path.join(tmpdir(), 'kvw-audit-bench-'));
   try {
     const { jsonl, blob } = writeInputs(dir, n);
