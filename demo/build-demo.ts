@@ -263,6 +263,40 @@ function attacks(records: Map<VaultDef, Rec[]>): void {
   add(identity, vaultRecord(identity, at(17, 10, 12), 'VaultPatch', C.eve, 'Allow'));
 }
 
+/** Key Vault Event Grid events (EventGrid schema, one JSON object per line) as a Service Bus queue would hold them. */
+function notices(): string {
+  const { payments, identity } = DEMO_VAULTS;
+  const day3 = DEMO_START + 2 * DAY;
+  const topic = (v: VaultDef) =>
+    `/subscriptions/${DEMO_SUBSCRIPTION}/resourceGroups/${v.rg}/providers/Microsoft.KeyVault/vaults/${v.name}`;
+  const event = (v: VaultDef, type: string, objectType: string, name: string, at: number, expSeconds: number) => {
+    const version = hex(32);
+    return {
+      id: uuid(),
+      topic: topic(v),
+      subject: name,
+      eventType: `Microsoft.KeyVault.${type}`,
+      eventTime: azureTime(at),
+      data: {
+        Id: `https://${v.name}.vault.azure.net/${objectType.toLowerCase()}s/${name}/${version}`,
+        VaultName: v.name,
+        ObjectType: objectType,
+        ObjectName: name,
+        Version: version,
+        NBF: null,
+        EXP: expSeconds,
+      },
+      dataVersion: '1',
+      metadataVersion: '1',
+    };
+  };
+  const lines = [
+    event(payments, 'SecretNearExpiry', 'Secret', 'storage-conn', day3 + 10 * MIN, Math.floor((day3 + 30 * DAY) / 1000)),
+    event(identity, 'CertificateNearExpiry', 'Certificate', 'login-tls', day3 + 6 * HOUR, Math.floor((day3 + 30 * DAY) / 1000)),
+  ];
+  return lines.map((l) => `${JSON.stringify(l)}\n`).join('');
+}
+
 /** Builds every record, grouped per vault and hour, as the files Azure would write. */
 export function buildDemoFiles(): Map<string, string> {
   rand = prng(20250601);
@@ -279,5 +313,7 @@ export function buildDemoFiles(): Map<string, string> {
       files.set(file, `${files.get(file) ?? ''}${JSON.stringify(rec)}\n`);
     }
   }
+  // Event Grid notices as a forwarder would drop them next to the audit logs.
+  files.set('event-grid/y=2025/m=06/d=03/h=00/m=00/notices.json', notices());
   return files;
 }

@@ -23,11 +23,12 @@ describe('bundled demo data', () => {
     expect(bytes).toBeLessThan(5 * 1024 * 1024);
   });
 
-  it('fires at least five different rules through the folder source and the intake pipeline', async () => {
+  it('fires at least five different rules and two expiry notices through the folder source and the intake pipeline', async () => {
     const config = withDemoDefaults(loadConfig({ env: {} }));
     const store = new MemoryStore();
     const detections: Detection[] = [];
     const alerts: DetectionRecorder = { record: async (d) => void detections.push(...d) };
+    const notices: string[] = [];
     const clock = new FakeClock(Date.parse('2025-06-10T00:00:00Z'));
     const pipeline = new DefaultIntakePipeline({
       store,
@@ -36,6 +37,7 @@ describe('bundled demo data', () => {
       clock,
       logger: silentLogger,
       idleMs: 0,
+      notices: { post: async (n) => void notices.push(`${n.type} ${n.vault} ${n.objectName}`) },
     });
     const malformed: string[] = [];
     const source = new FolderSource({
@@ -63,6 +65,10 @@ describe('bundled demo data', () => {
         'unexpected-app',
       ]),
     );
+    expect(notices).toEqual([
+      'SecretNearExpiry kv-prod-payments storage-conn',
+      'CertificateNearExpiry kv-prod-identity login-tls',
+    ]);
     // Ordinary activity is quiet: every detection comes from the planted attacks on day three.
     expect(detections.every((d) => d.time.startsWith('2025-06-03'))).toBe(true);
   });

@@ -4,9 +4,6 @@ import type { CardLocation, CardMessage, ChatSurface } from '../chat-surface.js'
 /** Store collection holding every console message, so a page reload (or a restart) shows them again. */
 export const CONSOLE_MESSAGES = 'console-messages';
 
-/** The channel used for console deliveries when the configuration names none. */
-export const DEFAULT_CONSOLE_CHANNEL = 'security';
-
 /** One message on the console: a card, or a plain notice line. */
 export interface ConsoleMessage {
   readonly id: string;
