@@ -51,6 +51,16 @@ const SUCCESS_SIGNATURES = new Set(['ok', 'accepted', 'created', 'no content']);
 /** Normalize one audit record; throws MalformedRecordError with the reason when it cannot. */
 export function normalizeRecord(obj: Record<string, unknown>): AuditEvent {
   if (!isObject(obj)) throw new MalformedRecordError('record is not a JSON object');
+  // Event Hubs and AzureDiagnostics may mix in other categories (e.g. AzurePolicyEvaluationDetails)
+  const category = obj.category ?? obj.Category;
+  if (
+    typeof category === 'string' &&
+    category !== 'AuditEvent' &&
+    category !== '' &&
+    category.toLowerCase() !== 'auditevent'
+  ) {
+    throw new MalformedRecordError(`not a Key Vault audit record (category ${category.slice(0, 60)})`);
+  }
   const f = readFields(obj);
   const timeMs = parseIsoTime(f.time, f.timeField);
   const operationName = optString(f.operationName, 'operationName');

@@ -84,6 +84,11 @@ describe('malformed JSON Lines records are reported and skipped', () => {
       line(buildRecord({ resourceId: undefined, properties: { id: undefined, requestUri: undefined } })),
       'PT1H.json:2: no vault identifiable',
     ],
+    [
+      'a record of another diagnostic category',
+      line(buildRecord({ category: 'AzurePolicyEvaluationDetails' })),
+      'PT1H.json:2: not a Key Vault audit record (category AzurePolicyEvaluationDetails)',
+    ],
     ['a number', '42\n', 'PT1H.json:2: expected a JSON object, got number'],
     ['a string', '"records"\n', 'PT1H.json:2: expected a JSON object, got string'],
     ['null', 'null\n', 'PT1H.json:2: expected a JSON object, got null'],
