@@ -18,7 +18,10 @@ export const queriesFeature: AppFeature = {
     const { config, logger } = ctx;
     let history: EventHistory | undefined;
     if (ctx.duckdb) {
-      const h = await EventHistory.open(ctx.duckdb, { retentionMs: config.queries.retention, clock: ctx.clock });
+      const h = await EventHistory.open(ctx.duckdb, {
+        retentionMs: config.queries.retention,
+        clock: ctx.clock,
+      });
       history = h;
       ctx.pipeline.onAccepted(async (events) => {
         // History is a convenience for queries: its failure must not hold back detection and alerts.
