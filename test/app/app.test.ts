@@ -122,6 +122,23 @@ describe('app (embedded mode)', () => {
     expect(third.console!.list()).toHaveLength(1);
   });
 
+  it('answers /kv queries from the embedded history of accepted events', async () => {
+    const app = await start(new FakeClock(T0 + 10 * MINUTE));
+    await app.context.pipeline.ingest(purge(), { source: 'folder:x' });
+    const { handler } = app.context;
+    const who = await handler.handleCommand(
+      { surface: 'console', userId: 'alice' },
+      '/kv who kv-prod-payments 1h',
+    );
+    expect(who.card).toBeDefined();
+    expect(JSON.stringify(who.card?.card)).toContain('kv-prod-payments');
+    const refused = await handler.handleCommand(
+      { surface: 'console', userId: 'mallory' },
+      '/kv who kv-prod-payments',
+    );
+    expect(refused.text).toMatch(/not authorised/i);
+  });
+
   it('routes /kv help to everyone and refuses /kv alerts to a person without a role', async () => {
     const app = await start(new FakeClock(T0));
     const { handler } = app.context;
