@@ -25,7 +25,6 @@ import {
 } from '../fixtures/records.js';
 import { intakeStack, RecordingPipeline, until } from './helpers/intake-stack.js';
 
-const HOUR = 3_600_000;
 const rid = (vault: string) =>
   `/SUBSCRIPTIONS/${SUBSCRIPTION}/RESOURCEGROUPS/${RESOURCE_GROUP.toUpperCase()}/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/${vault.toUpperCase()}`;
 const PAYMENTS = rid('kv-prod-payments');

@@ -11,7 +11,7 @@ export interface TailOptions {
   readonly checkpoints: BlobCheckpoints;
   readonly sink: ForwarderSink;
   readonly logger: Logger;
-  /** Bytes per ranged read (default 4 MiB): bounds memory whatever the blob size. */
+  /** Bytes per ranged read (default 1 MiB): bounds memory whatever the blob size. */
   readonly chunkBytes?: number;
   readonly onMalformed?: (m: MalformedRecord) => void;
 }
@@ -45,7 +45,7 @@ async function tailAppend(
   cp: { value: BlobCheckpoint; version: string } | undefined,
   o: TailOptions,
 ): Promise<TailResult> {
-  const chunkBytes = o.chunkBytes ?? 4 * 1024 * 1024;
+  const chunkBytes = o.chunkBytes ?? 1024 * 1024;
   let offset = cp?.value.offset ?? 0;
   let line = cp?.value.line ?? 1;
   let version = cp?.version;
@@ -110,7 +110,7 @@ async function readWhole(
   const parts: Buffer[] = [];
   let at = 0;
   for (;;) {
-    const next = await o.container.read(blob.name, at, o.chunkBytes ?? 4 * 1024 * 1024);
+    const next = await o.container.read(blob.name, at, o.chunkBytes ?? 1024 * 1024);
     if (!next || next.length === 0) break;
     parts.push(next);
     at += next.length;
