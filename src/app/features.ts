@@ -6,13 +6,13 @@ import type { CommandRouter } from '../chat/command-router.js';
 import type { Directory } from '../config/directory.js';
 import type { Config } from '../config/load.js';
 import type { DuckDbHandle } from '../store/duckdb/open-duckdb.js';
+import { queriesFeature } from '../store/history/queries-feature.js';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import type { Metrics } from '../util/metrics.js';
 import type { AppChatHandler } from './app-chat-handler.js';
 import type { DefaultIntakePipeline } from './intake-pipeline.js';
-import { queriesFeature } from './queries-feature.js';
 
 /** Something that feeds the intake pipeline (local folder, Service Bus, in-process blob forwarder). */
 export interface IntakeSource {

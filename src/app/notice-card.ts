@@ -24,6 +24,9 @@ export function renderNoticeCard(notice: VaultNotice): CardMessage {
     advice: expired
       ? 'Callers using it now fail. Rotate it (`/kv rotate …`) or set a new version.'
       : 'Rotate it before it expires (`/kv rotate …`), or extend its expiry.',
+    // Secrets can be rotated from the card (rotation.request, handled by the rotation feature).
+    canRequestRotation: kind === 'secret' && notice.objectName !== undefined,
+    secret: name,
   });
   return { card, text: `${statusLine} (vault ${notice.vault}, ${notice.type})` };
 }
