@@ -142,11 +142,25 @@ export function parseIsoTime(v: unknown, field: string): number {
   ) {
     throw new MalformedRecordError(`${field} is not a valid date: ${clip(s)}`);
   }
-  return Date.UTC(year, month - 1, day, hour, minute, second, ms) - offsetMin * 60_000;
+  return (
+    daysFromCivil(year, month, day) * 86_400_000 +
+    ((hour * 60 + minute - offsetMin) * 60 + second) * 1000 +
+    ms
+  );
 }
 
 function notIsoTime(field: string, s: string): MalformedRecordError {
   return new MalformedRecordError(`${field} is not an ISO-8601 time: ${clip(s)}`);
+}
+
+/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
 }
 
 const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];

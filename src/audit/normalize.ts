@@ -95,7 +95,9 @@ export function normalizeRecord(obj: Record<string, unknown>): AuditEvent {
   const correlationId = optString(f.correlationId, 'correlationId');
   const time = isoMillis(f.time, timeMs);
 
-  const event: Omit<AuditEvent, 'key'> = {
+  // key first so it leads when printed; filled in once the identity fields are known
+  const event: { -readonly [K in keyof AuditEvent]: AuditEvent[K] } = {
+    key: '',
     time,
     timeMs,
     vault,
@@ -123,7 +125,8 @@ export function normalizeRecord(obj: Record<string, unknown>): AuditEvent {
     durationMs: optNumber(f.durationMs, 'durationMs'),
     tlsVersion: optString(f.tlsVersion, 'tlsVersion'),
   };
-  return { key: eventKey(event), ...event };
+  event.key = eventKey(event);
+  return event;
 }
 
 function identityOf(c: Claims | undefined): AuditIdentity {

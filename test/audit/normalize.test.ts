@@ -115,6 +115,14 @@ describe('normalized scalars', () => {
     expect(b.timeMs).toBe(a.timeMs);
   });
 
+  it('parses times exactly like Date over four centuries, leap days included', () => {
+    for (let t = Date.UTC(1700, 0, 1); t < Date.UTC(2300, 0, 1); t += 86_400_000 * 7.3 + 12_345) {
+      const ms = Math.floor(t);
+      const at = new Date(ms).toISOString();
+      expect(normalizeRecord(buildRecord({ at })).timeMs).toBe(ms);
+    }
+  });
+
   it('carries version, result texts, client info, TLS and correlation id', () => {
     const e = normalizeRecord(buildRecord({ preset: 'secretGet' }));
     expect(e).toMatchObject({
