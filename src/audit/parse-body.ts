@@ -35,8 +35,23 @@ export function parseAuditBody(
   return { items: out.items, malformed };
 }
 
-/** Text bodies go through the same readers as files, so bad records are reported at their line. */
+/**
+ * One JSON document (the usual body) is parsed natively in one go; anything else goes through the
+ * file readers, so bad records are reported at their line and a truncated body is named as such.
+ */
 function parseBytes(data: Buffer, out: ParseOutput): void {
+  let value: unknown;
+  let parsed = false;
+  try {
+    value = JSON.parse(data.toString('utf8'));
+    parsed = true;
+  } catch {
+    // not one JSON document
+  }
+  if (parsed) {
+    dispatchValue(value, 1, out);
+    return;
+  }
   if (detectFormat(data, true) === 'json') {
     const splitter = new JsonValueSplitter(out);
     splitter.push(data);
