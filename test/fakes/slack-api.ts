@@ -42,7 +42,12 @@ const BLOCK_TYPES = new Set([
   'rich_text',
 ]);
 
-export async function startFakeSlackApi(options: { token: string }): Promise<FakeSlackApi> {
+export async function startFakeSlackApi(options: {
+  token: string;
+  /** Socket Mode: the app-level token `apps.connections.open` requires, and the URL it returns. */
+  appToken?: string;
+  socketUrl?: () => string;
+}): Promise<FakeSlackApi> {
   const app: FastifyInstance = Fastify({ logger: false });
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
     done(null, Object.fromEntries(new URLSearchParams(body as string))),
@@ -70,6 +75,17 @@ export async function startFakeSlackApi(options: { token: string }): Promise<Fak
         .code(429)
         .header('retry-after', String(limit.retryAfterSec))
         .send({ ok: false, error: 'ratelimited' });
+    }
+    if (method === 'apps.connections.open') {
+      if (
+        !options.appToken ||
+        request.headers.authorization !== `Bearer ${options.appToken}` ||
+        !options.socketUrl
+      ) {
+        return fail(reply, method, 'invalid_auth');
+      }
+      calls.push({ method, status: 200 });
+      return { ok: true, url: options.socketUrl() };
     }
     if (request.headers.authorization !== `Bearer ${options.token}`) return fail(reply, method, 'not_authed');
     const args = (request.body ?? {}) as Record<string, unknown>;

@@ -1,4 +1,4 @@
-import { App } from '@slack/bolt';
+import { App, SocketModeReceiver } from '@slack/bolt';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ConfigError } from '../../errors.js';
 import { type Clock, systemClock } from '../../util/clock.js';
@@ -53,7 +53,19 @@ export function registerSlackRoutes(fastify: FastifyInstance, deps: SlackDeps): 
   };
 
   if (env.appToken) {
-    const app = new App({ ...common, appToken: env.appToken, socketMode: true });
+    // Bolt's default Socket Mode receiver would call apps.connections.open on slack.com whatever
+    // SLACK_API_URL says (GovSlack); building it ourselves passes the API base through.
+    const {
+      retryConfig: _r,
+      rejectRateLimitedCalls: _l,
+      ...socketClientOptions
+    } = slackClientOptions(env, logger);
+    const receiver = new SocketModeReceiver({
+      appToken: env.appToken,
+      logger: boltLogger(logger),
+      installerOptions: { clientOptions: socketClientOptions },
+    });
+    const app = new App({ ...common, receiver, socketMode: true });
     registerSlackListeners(app, { handler: deps.handler, surface, logger });
     return {
       surface,
