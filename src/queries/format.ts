@@ -56,7 +56,6 @@ function formatTable(result: QueryResult): string {
 
 /** Control characters from data never reach the terminal (no escape-sequence tricks). */
 function printable(s: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
   return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
 }
 

@@ -9,15 +9,12 @@ export const DATA_LAG_CAVEAT =
 
 /** Audit data is attacker-influenced: no markdown links or control characters reach a card. */
 export function cardText(text: string): string {
-  return (
-    text
-      // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
-      .replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')
-      .replace(/\]\(/g, '] (')
-      .replace(/</g, '‹')
-      .replace(/>/g, '›')
-      .slice(0, 200)
-  );
+  return text
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')
+    .replace(/\]\(/g, '] (')
+    .replace(/</g, '‹')
+    .replace(/>/g, '›')
+    .slice(0, 200);
 }
 
 const when = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;

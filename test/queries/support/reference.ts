@@ -60,7 +60,7 @@ const ok = (e: Ev) => e.status >= 200 && e.status <= 299;
 const failed = (e: Ev) => e.status >= 400;
 const set20 = (vals: string[]) =>
   [...new Set(vals.filter((v) => v !== ''))].sort(cmp).slice(0, 20).join(', ');
-const maxStr = (vals: string[]) => vals.reduce((a, b) => (b > a ? b : a), '');
+const maxStr = (vals: string[]) => [...vals].sort(cmp).at(-1) ?? '';
 function cmp(a: string | number, b: string | number): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
