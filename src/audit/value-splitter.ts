@@ -58,8 +58,13 @@ export class JsonValueSplitter {
     this.captureStart = 0;
     const n = chunk.length;
     for (let i = 0; i < n; i++) {
-      const c = chunk[i]!;
+      let c = chunk[i]!;
       if (this.inString) {
+        if (!this.escape && this.keyBuf === undefined) {
+          // most bytes are string content: skip to the next byte that matters in a tight loop
+          while (c !== QUOTE && c !== BACKSLASH && c !== NL && i + 1 < n) c = chunk[++i]!;
+          if (c !== QUOTE && c !== BACKSLASH && c !== NL) continue;
+        }
         if (this.escape) this.escape = false;
         else if (c === BACKSLASH) this.escape = true;
         else if (c === QUOTE || c === NL) this.closeString(chunk, i);
