@@ -9,13 +9,16 @@ import {
   azureImports,
   type BicepDeclaration,
   bicepDeclarations,
+  bicepOutputs,
   bicepParams,
   declaredMethods,
   filesUnder,
   methodCalls,
+  objectProperty,
   ROOT,
   read,
   stripComments,
+  topLevelKeys,
 } from './bicep-text.js';
 
 /**
@@ -452,5 +455,59 @@ describe('deploy: the pieces issue 8 lists are declared', () => {
     for (const p of params.filter((q) => !q.hasDefault))
       expect(Object.keys(example.parameters)).toContain(p.name);
     for (const k of Object.keys(example.parameters)) expect(names).toContain(k);
+  });
+});
+
+describe('deploy: the Bicep hangs together (what a compiler would catch first)', () => {
+  const modules = declarations.filter((d) => d.kind === 'module' && d.file === 'deploy/main.bicep');
+
+  it('passes every module exactly its declared parameters, all required ones included', () => {
+    expect(modules.length).toBeGreaterThanOrEqual(5);
+    for (const m of modules) {
+      const file = `deploy/${m.type}`;
+      expect(existsSync(path.join(ROOT, file)), `${file} exists`).toBe(true);
+      const declared = bicepParams(file);
+      const passed = topLevelKeys(objectProperty(m.body, 'params') ?? '{}');
+      for (const p of passed)
+        expect(
+          declared.map((d) => d.name),
+          `${m.symbol} passes ${p} to ${file}`,
+        ).toContain(p);
+      for (const d of declared.filter((x) => !x.hasDefault))
+        expect(passed, `${m.symbol} must pass ${d.name} to ${file}`).toContain(d.name);
+    }
+  });
+
+  it('reads only outputs that the modules declare', () => {
+    const code = stripComments(mainBicep);
+    const uses = [...code.matchAll(/\b(\w+)(?:\[\w+\])?\.outputs\.(\w+)/g)];
+    expect(uses.length).toBeGreaterThan(0);
+    for (const [, symbol, output] of uses) {
+      const m = modules.find((d) => d.symbol === symbol);
+      expect(m, `module ${symbol}`).toBeDefined();
+      expect(bicepOutputs(`deploy/${m!.type}`), `${m!.type} declares output ${output}`).toContain(output);
+    }
+  });
+
+  it('uses every parameter it declares and references only declared symbols in scopes and parents', () => {
+    for (const file of bicepFiles) {
+      const code = stripComments(read(file));
+      for (const p of bicepParams(file)) {
+        const uses = code.match(new RegExp(`\\b${p.name}\\b`, 'g'))?.length ?? 0;
+        expect(uses, `${file}: param ${p.name} is used`).toBeGreaterThan(1);
+      }
+      const symbols = new Set(declarations.filter((d) => d.file === file).map((d) => d.symbol));
+      for (const m of code.matchAll(/^\s*(?:scope|parent):\s*(\w+)\s*$/gm)) {
+        expect(symbols, `${file}: ${m[0].trim()} names a declared resource`).toContain(m[1]);
+      }
+    }
+  });
+
+  it('declares every resource type with an API version', () => {
+    for (const d of declarations.filter((x) => x.kind === 'resource')) {
+      expect(d.type, `${d.file}:${d.line}`).toMatch(
+        /^Microsoft\.[A-Za-z]+\/[\w/]+@\d{4}-\d{2}-\d{2}(-preview)?$/,
+      );
+    }
   });
 });

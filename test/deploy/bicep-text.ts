@@ -200,3 +200,45 @@ export function actionMatches(pattern: string, action: string): boolean {
 function escapeRe(s: string): string {
   return s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
 }
+
+/** Keys at the top level of an object block `{ … }` (nested objects, arrays and strings skipped). */
+export function topLevelKeys(block: string): string[] {
+  const inner = block.trim().replace(/^\{/, '').replace(/\}$/, '');
+  const keys: string[] = [];
+  let depth = 0;
+  let quote = false;
+  let lineStart = true;
+  for (let i = 0; i < inner.length; i++) {
+    const c = inner[i]!;
+    if (quote) {
+      if (c === "'") quote = false;
+      continue;
+    }
+    if (c === "'") quote = true;
+    else if (c === '{' || c === '[' || c === '(') depth++;
+    else if (c === '}' || c === ']' || c === ')') depth--;
+    else if (c === '\n') {
+      lineStart = true;
+      continue;
+    }
+    if (lineStart && depth === 0 && /\S/.test(c)) {
+      const m = /^(\w+)\s*:/.exec(inner.slice(i));
+      if (m) keys.push(m[1]!);
+    }
+    if (/\S/.test(c)) lineStart = false;
+  }
+  return keys;
+}
+
+/** The value block of `key: { … }` inside a body, or undefined. */
+export function objectProperty(body: string, key: string): string | undefined {
+  const m = new RegExp(`\\b${key}:\\s*\\{`).exec(body);
+  if (!m) return undefined;
+  const open = m.index + m[0].length - 1;
+  return body.slice(open, matchBracket(body, open));
+}
+
+/** `output name type` declarations of a Bicep file. */
+export function bicepOutputs(file: string): string[] {
+  return [...stripComments(read(file)).matchAll(/^output\s+(\w+)\s/gm)].map((m) => m[1]!);
+}
