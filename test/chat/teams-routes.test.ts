@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CONVERSATIONS } from '../../src/chat/teams/conversation-refs.js';
 import { ErrorCode, UpstreamError } from '../../src/errors.js';
+import { startFakeBotConnector } from '../fakes/bot-connector.js';
 import { type BotFrameworkIssuer, otherKey, startBotFrameworkIssuer } from './bot-jwt.js';
 import {
   ALICE_AAD,
@@ -238,5 +239,53 @@ describe('TeamsSurface', () => {
       .updateCard({ surface: 'teams', channel: CHANNEL, messageId: 'nope' }, handler.card('a1'))
       .catch((e: unknown) => e);
     expect(err).toMatchObject({ code: ErrorCode.Upstream, transient: false });
+  });
+});
+
+describe('Teams routing by recorded conversation', () => {
+  it('posts to the service URL recorded at install, not the default one', async () => {
+    const handler = new TriageHandler();
+    h = await startTeamsHarness(handler, { allowUnauthenticatedLocalDev: true });
+    const regional = await startFakeBotConnector();
+    try {
+      await postActivity(h.base, installActivity(regional.serviceUrl, '19:emea@thread.tacv2'));
+      await h.runtime.surface.postText('19:emea@thread.tacv2', 'escalated: <at>secops</at>');
+      expect(regional.activities).toEqual([
+        expect.objectContaining({
+          conversationId: '19:emea@thread.tacv2',
+          activity: expect.objectContaining({ text: 'escalated: <at>secops</at>' }),
+        }),
+      ]);
+      expect(h.connector.activities).toHaveLength(0);
+    } finally {
+      await regional.close();
+    }
+  });
+
+  it('forgets the conversation when the app is uninstalled', async () => {
+    h = await startTeamsHarness(new TriageHandler(), { allowUnauthenticatedLocalDev: true });
+    await postActivity(h.base, installActivity(h.connector.serviceUrl));
+    expect(await h.store.get(CONVERSATIONS, CHANNEL)).toBeDefined();
+    const uninstall = {
+      ...installActivity(h.connector.serviceUrl),
+      type: 'installationUpdate',
+      action: 'remove',
+    };
+    expect((await postActivity(h.base, uninstall)).status).toBe(200);
+    expect(await h.store.get(CONVERSATIONS, CHANNEL)).toBeUndefined();
+  });
+
+  it('records a thread reply under its channel conversation', async () => {
+    h = await startTeamsHarness(new TriageHandler(), { allowUnauthenticatedLocalDev: true });
+    await postActivity(
+      h.base,
+      messageActivity(
+        h.connector.serviceUrl,
+        '<at>kv-warden</at> help',
+        ALICE_AAD,
+        `${CHANNEL};messageid=1700000000000`,
+      ),
+    );
+    expect((await h.store.list(CONVERSATIONS)).map((c) => c.id)).toEqual([CHANNEL]);
   });
 });
