@@ -13,6 +13,7 @@ import type { Logger } from '../util/logger.js';
 import type { Metrics } from '../util/metrics.js';
 import type { AppChatHandler } from './app-chat-handler.js';
 import type { DefaultIntakePipeline } from './intake-pipeline.js';
+import { rotationFeature } from './rotation-feature.js';
 
 /** Something that feeds the intake pipeline (local folder, Service Bus, in-process blob forwarder). */
 export interface IntakeSource {
@@ -64,4 +65,4 @@ export interface AppFeature {
  * The features `kv-warden serve` runs. Areas add theirs here (one import and one entry each);
  * `createApp` also accepts extra features for tests.
  */
-export const DEFAULT_FEATURES: readonly AppFeature[] = [queriesFeature];
+export const DEFAULT_FEATURES: readonly AppFeature[] = [queriesFeature, rotationFeature];
