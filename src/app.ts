@@ -17,7 +17,7 @@ import {
 } from './app/features.js';
 import { registerHealthRoutes } from './app/health-routes.js';
 import { helpCommand } from './app/help-command.js';
-import { CHECKPOINTS, DETECTOR_CHECKPOINT, DefaultIntakePipeline } from './app/intake-pipeline.js';
+import { DefaultIntakePipeline, loadPipelineCheckpoint } from './app/intake-pipeline.js';
 import { renderNoticeCard } from './app/notice-card.js';
 import type { ChatSurface } from './chat/chat-surface.js';
 import { CommandRouter } from './chat/command-router.js';
@@ -125,8 +125,10 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
   handler.registerActions('alert.', (actor, action) => alerts.act(actor, action));
 
   const engineOptions: EngineOptions = { detection: config.detection, vaults: config.vaults };
-  const detector = await restoreDetector(store, engineOptions, logger);
+  const saved = await loadPipelineCheckpoint(store);
+  const detector = restoreDetector(saved.engine, engineOptions, logger);
   const pipeline = new DefaultIntakePipeline({
+    unrecorded: saved.unrecorded,
     store,
     detector,
     alerts,
@@ -249,15 +251,10 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
   return app;
 }
 
-async function restoreDetector(
-  store: Store,
-  options: EngineOptions,
-  logger: Logger,
-): Promise<DetectionEngine> {
-  const saved = await store.get(CHECKPOINTS, DETECTOR_CHECKPOINT);
-  if (!saved) return new DetectionEngine(options);
+function restoreDetector(state: unknown, options: EngineOptions, logger: Logger): DetectionEngine {
+  if (state === undefined) return new DetectionEngine(options);
   try {
-    return DetectionEngine.fromState(options, saved.value);
+    return DetectionEngine.fromState(options, state);
   } catch (err) {
     logger.warn({ err }, 'detector checkpoint unusable; starting with empty detector state');
     return new DetectionEngine(options);

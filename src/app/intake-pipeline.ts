@@ -55,6 +55,27 @@ export interface IntakePipelineOptions {
   readonly metrics?: Metrics;
   /** With no intake for this long, the watermark advances to the clock so open windows close. Default 5 s. */
   readonly idleMs?: number;
+  /** Detections a previous run produced but could not record (from `loadPipelineCheckpoint`). */
+  readonly unrecorded?: readonly Detection[];
+}
+
+/** The stored checkpoint: the detector state and the detections not yet recorded as alerts. */
+interface PipelineCheckpoint {
+  readonly v: 2;
+  readonly engine: unknown;
+  readonly unrecorded: readonly Detection[];
+}
+
+/** Reads the pipeline checkpoint (also the older form that held only the detector state). */
+export async function loadPipelineCheckpoint(
+  store: Store,
+): Promise<{ engine?: unknown; unrecorded: Detection[] }> {
+  const saved = (await store.get<unknown>(CHECKPOINTS, DETECTOR_CHECKPOINT))?.value;
+  if (saved === undefined) return { unrecorded: [] };
+  const c = saved as Partial<PipelineCheckpoint>;
+  if (c && typeof c === 'object' && c.v === 2)
+    return { engine: c.engine, unrecorded: [...(c.unrecorded ?? [])] };
+  return { engine: saved, unrecorded: [] };
 }
 
 /**
@@ -73,8 +94,14 @@ export class DefaultIntakePipeline implements IntakePipeline {
   private lastIntakeMs: number;
   private idleTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /**
+   * Detections whose recording failed (store trouble). Their events are already marked seen, so they
+   * are kept — in memory and in the checkpoint — and recorded before anything else (record is idempotent).
+   */
+  private unrecorded: Detection[];
 
   constructor(private readonly options: IntakePipelineOptions) {
+    this.unrecorded = [...(options.unrecorded ?? [])];
     this.idleMs = options.idleMs ?? 5_000;
     this.lastIntakeMs = options.clock.now();
     let version: string | undefined;
@@ -82,7 +109,11 @@ export class DefaultIntakePipeline implements IntakePipeline {
       version = await saveCheckpoint(
         options.store,
         DETECTOR_CHECKPOINT,
-        options.detector.exportState(),
+        {
+          v: 2,
+          engine: options.detector.exportState(),
+          unrecorded: this.unrecorded,
+        } satisfies PipelineCheckpoint,
         version,
       );
     });
@@ -95,7 +126,14 @@ export class DefaultIntakePipeline implements IntakePipeline {
 
   async ingest(items: readonly AuditItem[], origin: IntakeOrigin): Promise<IntakeResult> {
     if (this.stopped) throw new Error('intake pipeline is stopped');
-    const result = await this.serial.run(() => this.process(items, origin));
+    let result: IntakeResult;
+    try {
+      result = await this.serial.run(() => this.process(items, origin));
+    } catch (err) {
+      // Keep what was detected but not recorded durable too (best effort: the store may be what failed).
+      if (this.unrecorded.length > 0) await this.checkpointer.commit().catch(() => undefined);
+      throw err;
+    }
     await this.checkpointer.commit();
     return result;
   }
@@ -134,6 +172,9 @@ export class DefaultIntakePipeline implements IntakePipeline {
   private async process(items: readonly AuditItem[], origin: IntakeOrigin): Promise<IntakeResult> {
     const { store, detector, metrics, logger } = this.options;
     this.lastIntakeMs = this.options.clock.now();
+    // Earlier detections that could not be recorded go first; if that still fails, nothing of this batch
+    // is marked seen, so its source delivers it again later.
+    if (this.unrecorded.length > 0) await this.record([]);
     const events: AuditEvent[] = [];
     const notices: VaultNotice[] = [];
     for (const item of items) {
@@ -165,7 +206,14 @@ export class DefaultIntakePipeline implements IntakePipeline {
   }
 
   private async record(detections: Detection[]): Promise<void> {
-    await this.options.alerts.record(detections);
+    const batch = this.unrecorded.length > 0 ? [...this.unrecorded, ...detections] : detections;
+    try {
+      await this.options.alerts.record(batch);
+      this.unrecorded = [];
+    } catch (err) {
+      this.unrecorded = batch;
+      throw err;
+    }
   }
 
   /** Posts an expiry card once per notice id; returns whether a card was queued. */

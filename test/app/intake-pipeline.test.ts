@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
-  CHECKPOINTS,
-  DETECTOR_CHECKPOINT,
   DefaultIntakePipeline,
   type DetectionRecorder,
+  loadPipelineCheckpoint,
 } from '../../src/app/intake-pipeline.js';
 import type { AuditItem, VaultNotice } from '../../src/audit/audit-event.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -86,10 +85,10 @@ describe('intake pipeline', () => {
   it('resolves only after the detector state covering the batch is stored', async () => {
     const { pipeline, store, detector } = setup();
     await pipeline.ingest([audit({ operation: 'SecretPurge', status: 204, at: T0 })], { source: 'folder:a' });
-    const saved = await store.get(CHECKPOINTS, DETECTOR_CHECKPOINT);
-    expect(saved?.value).toEqual(detector.exportState());
+    const saved = await loadPipelineCheckpoint(store);
+    expect(saved.engine).toEqual(detector.exportState());
     // The purge is still inside the lateness buffer: a restored engine releases it on the next event.
-    const restored = DetectionEngine.fromState(engineOptions, saved!.value);
+    const restored = DetectionEngine.fromState(engineOptions, saved.engine);
     expect(restored.advanceTo(T0 + 10 * MINUTE).map((d) => d.rule)).toEqual(['destructive-operation']);
   });
 
@@ -135,6 +134,70 @@ describe('intake pipeline', () => {
       source: 'servicebus:eg',
     });
     expect(posted.map((n) => n.id)).toEqual(['n1']);
+  });
+
+  it('keeps detections it could not record and records them first once the store recovers', async () => {
+    const store = new MemoryStore();
+    const recorded: Detection[] = [];
+    let failing = true;
+    const alerts: DetectionRecorder = {
+      async record(d) {
+        if (failing) throw new Error('store unavailable');
+        recorded.push(...d);
+      },
+    };
+    const pipeline = new DefaultIntakePipeline({
+      store,
+      detector: new DetectionEngine(engineOptions),
+      alerts,
+      clock: new FakeClock(T0),
+      logger: silentLogger,
+      idleMs: 0,
+    });
+    const items = purgeThenLater();
+    await expect(pipeline.ingest(items, { source: 'servicebus:q' })).rejects.toThrow('store unavailable');
+    // While the store is down nothing new is accepted, so the source keeps its messages.
+    const later = audit({ at: T0 + 6 * MINUTE });
+    await expect(pipeline.ingest([later], { source: 'servicebus:q' })).rejects.toThrow('store unavailable');
+    failing = false;
+    // The redelivered batch is a duplicate, but its detection was kept and is recorded now.
+    expect(await pipeline.ingest(items, { source: 'servicebus:q' })).toMatchObject({ duplicates: 2 });
+    expect(await pipeline.ingest([later], { source: 'servicebus:q' })).toMatchObject({ accepted: 1 });
+    expect(recorded.map((d) => d.rule)).toEqual(['destructive-operation']);
+    expect((await loadPipelineCheckpoint(store)).unrecorded).toEqual([]);
+  });
+
+  it('carries unrecorded detections across a crash in its checkpoint', async () => {
+    const store = new MemoryStore();
+    const failing: DetectionRecorder = {
+      record: async () => {
+        throw new Error('store unavailable');
+      },
+    };
+    const first = new DefaultIntakePipeline({
+      store,
+      detector: new DetectionEngine(engineOptions),
+      alerts: failing,
+      clock: new FakeClock(T0),
+      logger: silentLogger,
+      idleMs: 0,
+    });
+    await expect(first.ingest(purgeThenLater(), { source: 'folder:a' })).rejects.toThrow();
+    // No stop: the checkpoint written after the failure is what a crashed process leaves behind.
+    const saved = await loadPipelineCheckpoint(store);
+    expect(saved.unrecorded.map((d) => d.rule)).toEqual(['destructive-operation']);
+    const recorded: Detection[] = [];
+    const second = new DefaultIntakePipeline({
+      store,
+      detector: DetectionEngine.fromState(engineOptions, saved.engine),
+      alerts: { record: async (d) => void recorded.push(...d) },
+      clock: new FakeClock(T0),
+      logger: silentLogger,
+      idleMs: 0,
+      unrecorded: saved.unrecorded,
+    });
+    await second.ingest([audit({ at: T0 + 7 * MINUTE })], { source: 'folder:a' });
+    expect(recorded.map((d) => d.rule)).toEqual(['destructive-operation']);
   });
 
   it('refuses intake after stop', async () => {
