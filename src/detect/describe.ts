@@ -1,7 +1,8 @@
-import type { AuditEvent, AuditObject } from '../audit/audit-event.js';
+import type { AuditObject } from '../audit/audit-event.js';
+import type { RuleEvent } from './rule-event.js';
 
 /** The person behind an event for a summary sentence: UPN, else display name, else app id, else principal. */
-export function actorOf(e: AuditEvent): string {
+export function actorOf(e: RuleEvent): string {
   const id = e.identity;
   if (id.upn) return id.upn;
   if (id.name) return id.name;
@@ -11,7 +12,7 @@ export function actorOf(e: AuditEvent): string {
 }
 
 /** "secret stripe-api-key", "deleted secret stripe-api-key", "vault kv-prod-payments". */
-export function objectText(e: AuditEvent, object: AuditObject | undefined = e.object): string {
+export function objectText(e: RuleEvent, object: AuditObject | undefined = e.object): string {
   if (!object || object.type === 'vault') return `vault ${e.vault}`;
   const kind = object.type === 'other' ? 'object' : object.type;
   return object.name ? `${kind} ${object.name}` : `a ${kind}`;
@@ -34,11 +35,11 @@ export function isDataPlane(operation: string): boolean {
 const DATA_PLANE = new Map<string, boolean>();
 
 /** A successful VaultPut/VaultPatch: the control-plane changes that carry ACL and access-policy diffs. */
-export function isVaultChange(e: AuditEvent): boolean {
+export function isVaultChange(e: RuleEvent): boolean {
   return e.success && (e.operation === 'VaultPatch' || e.operation === 'VaultPut');
 }
 
 /** Caller principal for windows keyed by principal-or-IP. */
-export function principalOrIp(e: AuditEvent): string {
+export function principalOrIp(e: RuleEvent): string {
   return e.principal !== 'unknown' ? e.principal : (e.ip ?? 'unknown');
 }

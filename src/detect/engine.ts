@@ -1,9 +1,9 @@
-import type { AuditEvent } from '../audit/audit-event.js';
 import type { DetectionConfig, VaultConfig } from '../config/schema.js';
 import { InvalidParameterError } from '../errors.js';
 import { CidrSet } from '../util/cidr.js';
 import type { Detection } from './detection.js';
 import { EventBuffer } from './event-buffer.js';
+import { compactEvent, type RuleEvent, StringPool } from './rule-event.js';
 import { RULE_IDS, type RuleId, type Severity } from './rule-ids.js';
 import { RULE_FACTORIES } from './rules/index.js';
 import type { Finding, Rule, RuleContext } from './rules/rule.js';
@@ -21,7 +21,7 @@ interface EngineState {
   v: number;
   maxSeen: number | null;
   watermark: number | null;
-  buffered: AuditEvent[];
+  buffered: RuleEvent[];
   recent: [string, number][];
   vaultSince: [string, number][];
   rules: Partial<Record<RuleId, unknown>>;
@@ -42,6 +42,7 @@ export class DetectionEngine {
   private readonly reporters: ((f: Finding) => void)[] = [];
   private readonly lateness: number;
   private buffer = new EventBuffer();
+  private readonly pool = new StringPool();
   /** Event keys buffered or released recently (key → event time), to drop duplicates. */
   private recent = new Map<string, number>();
   /** Released keys in release order (≈ event-time order), to expire `recent` from the front. */
@@ -96,10 +97,10 @@ export class DetectionEngine {
   }
 
   /** Accepts one event; returns the detections of every event the watermark has now released. */
-  push(event: AuditEvent): Detection[] {
+  push(event: RuleEvent): Detection[] {
     if (this.recent.has(event.key)) return [];
     this.recent.set(event.key, event.timeMs);
-    this.buffer.push(slim(event));
+    this.buffer.push(compactEvent(event, this.pool));
     if (this.maxSeen === undefined || event.timeMs > this.maxSeen) this.maxSeen = event.timeMs;
     return this.release(this.maxSeen - this.lateness);
   }
@@ -148,9 +149,9 @@ export class DetectionEngine {
     return this.drain();
   }
 
-  private readonly evaluateFn = (e: AuditEvent) => this.evaluate(e);
+  private readonly evaluateFn = (e: RuleEvent) => this.evaluate(e);
 
-  private evaluate(e: AuditEvent): void {
+  private evaluate(e: RuleEvent): void {
     this.released.push(e.key);
     const first = this.since.get(e.vault);
     if (first === undefined || e.timeMs < first) this.since.set(e.vault, e.timeMs);
@@ -183,33 +184,6 @@ export class DetectionEngine {
   }
 }
 
-/**
- * The event as the rules need it while it waits in the lateness buffer: the bulky descriptive fields no
- * rule reads (request URI, client info, result description, …) are dropped so buffered events stay small.
- */
-function slim(e: AuditEvent): AuditEvent {
-  return {
-    key: e.key,
-    time: e.time,
-    timeMs: e.timeMs,
-    vault: e.vault,
-    resourceId: e.resourceId,
-    operation: e.operation,
-    success: e.success,
-    principal: e.principal,
-    identity: e.identity,
-    authorization: e.authorization,
-    ...(e.status !== undefined ? { status: e.status } : {}),
-    ...(e.ip !== undefined ? { ip: e.ip } : {}),
-    ...(e.object !== undefined ? { object: e.object } : {}),
-    ...(e.networkAcls !== undefined ? { networkAcls: e.networkAcls } : {}),
-    ...(e.addedAccessPolicy !== undefined ? { addedAccessPolicy: e.addedAccessPolicy } : {}),
-    ...(e.removedAccessPolicy !== undefined ? { removedAccessPolicy: e.removedAccessPolicy } : {}),
-    ...(e.addedIpRule !== undefined ? { addedIpRule: e.addedIpRule } : {}),
-    ...(e.removedIpRule !== undefined ? { removedIpRule: e.removedIpRule } : {}),
-  };
-}
-
 function toDetection(rule: RuleId, severity: Severity, f: Finding): Detection {
   const e = f.event;
   return {
@@ -220,7 +194,7 @@ function toDetection(rule: RuleId, severity: Severity, f: Finding): Detection {
     ...(e.identity.upn ? { principalUpn: e.identity.upn } : {}),
     ...(e.identity.appId ? { appId: e.identity.appId } : {}),
     ...(e.ip ? { ip: e.ip } : {}),
-    time: e.time,
+    time: new Date(e.timeMs).toISOString(),
     timeMs: e.timeMs,
     summary: f.summary,
     eventKeys: f.eventKeys,

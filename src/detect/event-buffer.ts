@@ -1,7 +1,7 @@
-import type { AuditEvent } from '../audit/audit-event.js';
+import type { RuleEvent } from './rule-event.js';
 
 /** Event-time order: by time, then by event key, so equal times release deterministically. */
-export function compareEvents(a: AuditEvent, b: AuditEvent): number {
+export function compareEvents(a: RuleEvent, b: RuleEvent): number {
   return a.timeMs - b.timeMs || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 }
 
@@ -13,7 +13,7 @@ const SLOT_MS = 1000;
  * Events are released in exactly (time, key) order.
  */
 export class EventBuffer {
-  private readonly slots = new Map<number, AuditEvent[]>();
+  private readonly slots = new Map<number, RuleEvent[]>();
   /** Lowest slot that may still hold events. */
   private cursor: number | undefined;
   private count = 0;
@@ -22,7 +22,7 @@ export class EventBuffer {
     return this.count;
   }
 
-  push(event: AuditEvent): void {
+  push(event: RuleEvent): void {
     const slot = Math.floor(event.timeMs / SLOT_MS);
     const list = this.slots.get(slot);
     if (list) list.push(event);
@@ -32,7 +32,7 @@ export class EventBuffer {
   }
 
   /** Calls `release` for every event with `timeMs <= upTo`, in (time, key) order. */
-  releaseUpTo(upTo: number, release: (e: AuditEvent) => void): void {
+  releaseUpTo(upTo: number, release: (e: RuleEvent) => void): void {
     if (this.count === 0 || this.cursor === undefined) return;
     const last = Math.floor(upTo / SLOT_MS);
     if (last < this.cursor) return;
@@ -48,7 +48,7 @@ export class EventBuffer {
     this.cursor = this.count === 0 ? undefined : this.slots.has(last) ? last : last + 1;
   }
 
-  private releaseSlot(slot: number, last: number, upTo: number, release: (e: AuditEvent) => void): void {
+  private releaseSlot(slot: number, last: number, upTo: number, release: (e: RuleEvent) => void): void {
     const list = this.slots.get(slot);
     if (!list) return;
     if (list.length > 1) list.sort(compareEvents);
@@ -67,7 +67,7 @@ export class EventBuffer {
   }
 
   /** All buffered events, in event-time order (for checkpoints). */
-  toSortedArray(): AuditEvent[] {
+  toSortedArray(): RuleEvent[] {
     return [...this.slots.values()].flat().sort(compareEvents);
   }
 }

@@ -106,16 +106,21 @@ function startGroup(fingerprint: string, d: Detection): DetectionGroup {
 export function compareGroups(a: DetectionGroup, b: DetectionGroup): number {
   return (
     a.firstSeenMs - b.firstSeenMs ||
-    a.rule.localeCompare(b.rule) ||
-    a.vault.localeCompare(b.vault) ||
-    a.principal.localeCompare(b.principal)
+    cmp(a.rule, b.rule) ||
+    cmp(a.vault, b.vault) ||
+    cmp(a.principal, b.principal)
   );
+}
+
+/** Code-unit order: independent of the locale. */
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Batch grouping (DESIGN §4.1): same fingerprint within `windowMs` of the group's first detection = one group. */
 export function groupDetections(detections: readonly Detection[], windowMs: number): DetectionGroup[] {
   const sorted = [...detections].sort(
-    (a, b) => a.timeMs - b.timeMs || fingerprintOf(a).localeCompare(fingerprintOf(b)),
+    (a, b) => a.timeMs - b.timeMs || cmp(fingerprintOf(a), fingerprintOf(b)),
   );
   const grouper = new Grouper(windowMs);
   const out: DetectionGroup[] = [];

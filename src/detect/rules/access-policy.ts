@@ -1,5 +1,6 @@
-import type { AccessPolicyChange, AuditEvent } from '../../audit/audit-event.js';
+import type { AccessPolicyChange } from '../../audit/audit-event.js';
 import { actorOf, isVaultChange } from '../describe.js';
+import type { RuleEvent } from '../rule-event.js';
 import { entriesToMap, type Finding, mapToEntries, type Rule, type RuleContext } from './rule.js';
 
 const SENSITIVE = new Set(['purge', 'backup', 'get', 'list', 'all']);
@@ -20,7 +21,7 @@ export class AccessPolicyAddedRule implements Rule {
   readonly id = 'access-policy-added' as const;
   readonly defaultSeverity = 'medium' as const;
 
-  observe(e: AuditEvent, report: (f: Finding) => void): void {
+  observe(e: RuleEvent, report: (f: Finding) => void): void {
     const p = e.addedAccessPolicy;
     if (!isVaultChange(e) || !p) return;
     const self = e.identity.objectId !== undefined && e.identity.objectId === p.objectId.toLowerCase();
@@ -67,7 +68,7 @@ export class GrantedThenRevokedRule implements Rule {
   private grants = new Map<string, Grant>();
   constructor(private readonly ctx: RuleContext) {}
 
-  observe(e: AuditEvent, report: (f: Finding) => void): void {
+  observe(e: RuleEvent, report: (f: Finding) => void): void {
     if (!isVaultChange(e)) return;
     const window = this.ctx.detection.grantRevokeWindow;
     const added = e.addedAccessPolicy;

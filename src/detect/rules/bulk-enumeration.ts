@@ -1,5 +1,5 @@
-import type { AuditEvent } from '../../audit/audit-event.js';
 import { actorOf, objectKey } from '../describe.js';
+import type { RuleEvent } from '../rule-event.js';
 import {
   entriesToMap,
   type Finding,
@@ -31,7 +31,7 @@ export class BulkEnumerationRule implements Rule {
   private episodes = new Map<string, Episode>();
   constructor(private readonly ctx: RuleContext) {}
 
-  observe(e: AuditEvent, report: (f: Finding) => void): void {
+  observe(e: RuleEvent, report: (f: Finding) => void): void {
     if (!e.success || e.principal === 'unknown') return;
     const isList = LISTS.has(e.operation);
     if (!isList && !GETS.has(e.operation)) return;

@@ -1,5 +1,5 @@
-import type { AuditEvent } from '../../audit/audit-event.js';
 import { actorOf, objectText } from '../describe.js';
+import type { RuleEvent } from '../rule-event.js';
 import type { Finding, Rule, RuleContext } from './rule.js';
 
 const VERBS: Record<string, string> = {
@@ -26,7 +26,7 @@ export class DestructiveOperationRule implements Rule {
   readonly defaultSeverity = 'high' as const;
   constructor(private readonly ctx: RuleContext) {}
 
-  observe(e: AuditEvent, report: (f: Finding) => void): void {
+  observe(e: RuleEvent, report: (f: Finding) => void): void {
     const verb = VERBS[e.operation];
     if (!verb || !e.success) return;
     if (BACKUPS.has(e.operation) && this.isBackupPrincipal(e)) return;
@@ -46,7 +46,7 @@ export class DestructiveOperationRule implements Rule {
     });
   }
 
-  private isBackupPrincipal(e: AuditEvent): boolean {
+  private isBackupPrincipal(e: RuleEvent): boolean {
     const ids = [e.principal, e.identity.objectId, e.identity.appId, e.identity.upn];
     return ids.some((id) => id !== undefined && this.ctx.backupPrincipals.has(id.toLowerCase()));
   }
@@ -68,7 +68,7 @@ export class UnexpectedAppRule implements Rule {
       if (v.expectedApps.length > 0) this.expected.set(name.toLowerCase(), new Set(v.expectedApps));
   }
 
-  observe(e: AuditEvent, report: (f: Finding) => void): void {
+  observe(e: RuleEvent, report: (f: Finding) => void): void {
     if (e.operation !== 'SecretGet' || !e.success) return;
     const apps = this.expected.get(e.vault);
     const app = e.identity.appId;

@@ -1,5 +1,5 @@
-import type { AuditEvent } from '../../audit/audit-event.js';
 import { actorOf, principalOrIp } from '../describe.js';
+import type { RuleEvent } from '../rule-event.js';
 import {
   entriesToMap,
   type Finding,
@@ -10,7 +10,7 @@ import {
 } from './rule.js';
 
 /** A failure for the burst rule: status ≥ 400, except the SDK's 401 Authentication challenge and 429 throttling. */
-export function isCountedFailure(e: AuditEvent): boolean {
+export function isCountedFailure(e: RuleEvent): boolean {
   const status = e.status;
   if (status === undefined) return !e.success;
   if (status < 400 || status === 429) return false;
@@ -37,7 +37,7 @@ export class FailedBurstRule implements Rule {
   private windows = new Map<string, Window>();
   constructor(private readonly ctx: RuleContext) {}
 
-  observe(e: AuditEvent, report: (f: Finding) => void): void {
+  observe(e: RuleEvent, report: (f: Finding) => void): void {
     if (!isCountedFailure(e)) return;
     const { threshold, window } = this.ctx.detection.failedBurst;
     const who = principalOrIp(e);

@@ -1,10 +1,10 @@
-import type { AuditEvent } from '../../audit/audit-event.js';
 import { actorOf, isVaultChange } from '../describe.js';
+import type { RuleEvent } from '../rule-event.js';
 import { entriesToMap, type Finding, mapToEntries, type Rule, type RuleContext } from './rule.js';
 
 type AclState = 'Deny' | 'Allow' | 'public';
 
-function aclOf(e: AuditEvent): AclState | undefined {
+function aclOf(e: RuleEvent): AclState | undefined {
   if (e.networkAcls === undefined) return undefined;
   if (e.networkAcls === null) return 'public';
   return e.networkAcls.defaultAction;
@@ -20,7 +20,7 @@ export class FirewallOpenedRule implements Rule {
   readonly defaultSeverity = 'high' as const;
   private last = new Map<string, AclState>();
 
-  observe(e: AuditEvent, report: (f: Finding) => void): void {
+  observe(e: RuleEvent, report: (f: Finding) => void): void {
     if (!e.success || !e.operation.startsWith('Vault')) return;
     const next = aclOf(e);
     if (next === undefined) return;
@@ -58,7 +58,7 @@ export class FirewallIpAddedRule implements Rule {
   readonly defaultSeverity = 'medium' as const;
   constructor(private readonly ctx: RuleContext) {}
 
-  observe(e: AuditEvent, report: (f: Finding) => void): void {
+  observe(e: RuleEvent, report: (f: Finding) => void): void {
     if (!isVaultChange(e) || !e.addedIpRule) return;
     if (this.ctx.knownNetworks.contains(e.addedIpRule)) return;
     report({

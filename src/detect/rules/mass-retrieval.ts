@@ -1,5 +1,5 @@
-import type { AuditEvent } from '../../audit/audit-event.js';
 import { actorOf } from '../describe.js';
+import type { RuleEvent } from '../rule-event.js';
 import { entriesToMap, type Finding, mapToEntries, type Rule, type RuleContext } from './rule.js';
 
 const DAY = 86_400_000;
@@ -30,7 +30,7 @@ export class MassRetrievalRule implements Rule {
   private lastSweep: number | undefined;
   constructor(private readonly ctx: RuleContext) {}
 
-  observe(e: AuditEvent, report: (f: Finding) => void): void {
+  observe(e: RuleEvent, report: (f: Finding) => void): void {
     if (!e.success || e.principal === 'unknown' || !GETS.has(e.operation)) return;
     const { threshold, window, baselineFactor } = this.ctx.detection.massRetrieval;
     const bucketMs = Math.max(1000, Math.floor(window / BUCKETS));

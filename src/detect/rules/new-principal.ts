@@ -1,5 +1,5 @@
-import type { AuditEvent } from '../../audit/audit-event.js';
 import { actorOf, isDataPlane, objectText } from '../describe.js';
+import type { RuleEvent } from '../rule-event.js';
 import type { Finding, Rule, RuleContext } from './rule.js';
 
 const DAY = 86_400_000;
@@ -22,7 +22,7 @@ export class NewPrincipalRule implements Rule {
     return this.ctx.detection.baselineDays * DAY;
   }
 
-  observe(e: AuditEvent, report: (f: Finding) => void): void {
+  observe(e: RuleEvent, report: (f: Finding) => void): void {
     if (!e.success || e.principal === 'unknown' || !isDataPlane(e.operation)) return;
     let seen = this.lastSuccess.get(e.vault);
     if (!seen) {

@@ -1,11 +1,11 @@
-import type { AuditEvent } from '../../audit/audit-event.js';
 import type { DetectionConfig, VaultConfig } from '../../config/schema.js';
 import type { CidrSet } from '../../util/cidr.js';
+import type { RuleEvent } from '../rule-event.js';
 import type { RuleId, Severity } from '../rule-ids.js';
 
 /** What a rule reports; the engine adds rule id, configured severity, vault, time and display identity. */
 export interface Finding {
-  readonly event: AuditEvent;
+  readonly event: RuleEvent;
   /** Defaults to the event's principal. */
   readonly principal?: string;
   /** Rule-chosen severity (e.g. self-grant); a configured severity override wins over it. */
@@ -32,7 +32,7 @@ export interface RuleContext {
 export interface Rule {
   readonly id: RuleId;
   readonly defaultSeverity: Severity;
-  observe(event: AuditEvent, report: (f: Finding) => void): void;
+  observe(event: RuleEvent, report: (f: Finding) => void): void;
   /** Drops state that can no longer influence a detection once event time has reached `watermarkMs`. */
   prune(watermarkMs: number): void;
   exportState(): unknown;
