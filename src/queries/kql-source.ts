@@ -97,7 +97,10 @@ export function azkvAuditLogsSource(f: SourceFilter): string {
   ].join('\n');
 }
 
-/** The `let kvAudit = …;` statement for the configured tables mode. */
+/**
+ * The `let kvAudit = …;` statement for the configured tables mode. `both` is a fuzzy union: a workspace
+ * that has only ever had one of the two tables still answers from the other.
+ */
 export function kqlSource(mode: TablesMode, f: SourceFilter): string {
   const indent = (text: string) => text.replace(/^/gm, '    ');
   switch (mode) {
@@ -106,6 +109,6 @@ export function kqlSource(mode: TablesMode, f: SourceFilter): string {
     case 'AZKVAuditLogs':
       return `let kvAudit = ${azkvAuditLogsSource(f)};`;
     case 'both':
-      return `let kvAudit = union\n  (\n${indent(azureDiagnosticsSource(f))}\n  ),\n  (\n${indent(azkvAuditLogsSource(f))}\n  );`;
+      return `let kvAudit = union isfuzzy=true\n  (\n${indent(azureDiagnosticsSource(f))}\n  ),\n  (\n${indent(azkvAuditLogsSource(f))}\n  );`;
   }
 }
