@@ -4,7 +4,6 @@
  * record's own fields, never from where it came from.
  */
 import { isObject, type Json, optObject, prop } from './field-values.js';
-import { MalformedRecordError } from './malformed-record-error.js';
 
 export type RecordShape = 'raw' | 'azure-diagnostics' | 'azkv-audit-logs';
 
@@ -233,9 +232,6 @@ function azkvFields(row: Json): RecordFields {
     nonEmpty(row.EnableRbacAuthorization);
   let networkAcls: unknown = row.NetworkAcls;
   if (!nonEmpty(networkAcls) && vaultProps) networkAcls = prop(vaultProps, 'networkAcls');
-  if (row.Identity !== undefined && row.Identity !== null && row.Identity !== '' && !isObject(row.Identity)) {
-    if (typeof row.Identity !== 'string') throw new MalformedRecordError('Identity must be an object');
-  }
   return {
     time: row.TimeGenerated,
     timeField: 'TimeGenerated',

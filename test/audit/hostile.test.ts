@@ -8,7 +8,13 @@ import { formatMalformed } from '../../src/audit/format-malformed.js';
 import { MalformedRecordError, normalizeRecord } from '../../src/audit/normalize.js';
 import { parseAuditBody } from '../../src/audit/parse-body.js';
 import { readAuditStream } from '../../src/audit/read-audit.js';
-import { buildRecord, type RawRecord, toAzkvAuditLogsRow, toRecordsBlob } from '../fixtures/records.js';
+import {
+  buildRecord,
+  type RawRecord,
+  toAzkvAuditLogsRow,
+  toAzureDiagnosticsRow,
+  toRecordsBlob,
+} from '../fixtures/records.js';
 
 async function read(
   data: Buffer,
@@ -88,6 +94,16 @@ describe('malformed JSON Lines records are reported and skipped', () => {
       'a record of another diagnostic category',
       line(buildRecord({ category: 'AzurePolicyEvaluationDetails' })),
       'PT1H.json:2: not a Key Vault audit record (category AzurePolicyEvaluationDetails)',
+    ],
+    [
+      'an AZKVAuditLogs Identity that is not JSON',
+      line({ ...toAzkvAuditLogsRow(buildRecord()), Identity: 'bob' }),
+      'PT1H.json:2: Identity must be an object',
+    ],
+    [
+      'an AzureDiagnostics row with a text status',
+      line({ ...toAzureDiagnosticsRow(buildRecord()), httpStatusCode_d: 'two hundred' }),
+      'PT1H.json:2: httpStatusCode must be a number',
     ],
     ['a number', '42\n', 'PT1H.json:2: expected a JSON object, got number'],
     ['a string', '"records"\n', 'PT1H.json:2: expected a JSON object, got string'],
