@@ -138,7 +138,8 @@ resource app 'Microsoft.Web/sites@2023-12-01' = {
     keyVaultReferenceIdentity: identity.id
     siteConfig: {
       linuxFxVersion: 'NODE|22-lts'
-      appCommandLine: 'node bin/kv-warden.js serve --config deploy/kv-warden.azure.yaml'
+      // serve, plus the blob → Service Bus forwarder in the background (see deploy/start.sh).
+      appCommandLine: 'sh deploy/start.sh'
       alwaysOn: true
       minTlsVersion: '1.2'
       ftpsState: 'Disabled'

@@ -158,8 +158,21 @@ describe('deploy: app settings cover what the app reads', () => {
     expect(config).toBe('deploy/kv-warden.azure.yaml');
     expect(existsSync(path.join(ROOT, config!))).toBe(true);
     const command = /appCommandLine:\s*'([^']+)'/.exec(site!.body)?.[1] ?? '';
-    expect(command).toMatch(/\bserve\b/);
-    expect(existsSync(path.join(ROOT, command.split(' ')[1] ?? ''))).toBe(true);
+    const script = /^sh\s+(\S+)$/.exec(command)?.[1];
+    expect(script, 'the start command runs a script in the repository').toBeDefined();
+    const text = read(script!).replace(/^\s*#.*$/gm, '');
+    expect(text).toMatch(/^exec node bin\/kv-warden\.js serve --config "\$CONFIG"$/m);
+    expect(text).toMatch(/\$\{KV_WARDEN_CONFIG:-deploy\/kv-warden\.azure\.yaml\}/);
+  });
+
+  it('runs the blob forwarder next to serve exactly when the Azure config sends blobs to Service Bus', () => {
+    const config = loadConfig({ file: path.join(ROOT, 'deploy/kv-warden.azure.yaml'), env: sampleEnv() });
+    const command = /appCommandLine:\s*'([^']+)'/.exec(site!.body)?.[1] ?? '';
+    const script = read(/^sh\s+(\S+)$/.exec(command)?.[1] ?? '').replace(/^\s*#.*$/gm, '');
+    const runsForwarder = /node bin\/kv-warden\.js forward --config "\$CONFIG"/.test(script);
+    expect(runsForwarder).toBe(Boolean(config.sources.blob?.sendTo));
+    // The forwarder is restarted when it exits, and serve is the foreground process App Service watches.
+    expect(script).toMatch(/while true; do[\s\S]*forward[\s\S]*done\s*\)\s*&/);
   });
 
   it('keeps secrets out of plain app settings: chat secrets are Key Vault references', () => {
