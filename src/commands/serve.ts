@@ -3,7 +3,7 @@ import { withDemoDefaults } from '../app/demo.js';
 import { type App, createApp } from '../app.js';
 import type { CommandIo } from '../cli.js';
 import { loadConfig, resolveConfigPath } from '../config/load.js';
-import { UsageError } from '../errors.js';
+import { ConfigError, UsageError } from '../errors.js';
 import { createLogger } from '../util/logger.js';
 
 const USAGE = 'usage: kv-warden serve [--config FILE] [--demo] [--port N]';
@@ -59,7 +59,17 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
     destination: io.stderr as unknown as DestinationStream,
   });
   const app: App = await createApp(config, { logger, cwd: io.cwd, demo });
-  await app.start();
+  try {
+    await app.start();
+  } catch (err) {
+    await app.stop().catch(() => undefined);
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE')
+      throw new ConfigError(
+        'server.port',
+        `port ${config.server.port} on ${config.server.host} is already in use; choose another with --port N or PORT`,
+      );
+    throw err;
+  }
   io.stdout.write(`kv-warden: listening on ${app.url}${demo ? ' (demo data)' : ''}\n`);
   if (app.consoleUrl) io.stdout.write(`console: ${app.consoleUrl}\n`);
   await io.stopSignal;

@@ -337,4 +337,119 @@ describe('rotation in the app', () => {
     const card = app.console!.list().find((m) => JSON.stringify(m.card).includes('Key rotation'));
     expect(JSON.stringify(card?.card)).not.toContain('rotation.approve');
   });
+
+  it('resumes at start a rotation a stop cut off mid-way, on the same DuckDB file, with one regeneration', async () => {
+    const clock = new FakeClock(T0);
+    // First run: the regeneration call never returns (a process killed while ARM is working).
+    const hung = createRotationFeature({
+      stopWaitMs: 50,
+      providers: async (ctx) => {
+        const real = await createRotationProviders(ctx.config, { store: ctx.store, clock: ctx.clock });
+        const local = real.vault as LocalVaultProvider;
+        const stuck: SecretVault & StorageKeyRotator = {
+          getSecretProperties: (v, n) => local.getSecretProperties(v, n),
+          setSecret: (...a) => local.setSecret(...a),
+          getSecretValue: (v, n, ver) => local.getSecretValue(v, n, ver),
+          listKeys: (id) => local.listKeys(id),
+          regenerateKey: () => new Promise<void>(() => undefined),
+        };
+        return { vault: stuck, rotator: stuck, kind: 'local' };
+      },
+    });
+    const first = await createApp(config(), {
+      clock,
+      logger: capturingLogger([]),
+      cwd: dir,
+      idleMs: 0,
+      features: [hung],
+    });
+    await first.start();
+    await first.context.handler.handleCommand(alice, '/kv rotate kv-demo-payments storage-key scheduled');
+    await first.context.outbox.drain();
+    const card = first.console!.list().find((m) => JSON.stringify(m.card).includes('Key rotation'))!;
+    const approved = await first.context.handler.handleAction(carol, {
+      verb: 'rotation.approve',
+      data: actionData(card.card, 'rotation.approve'),
+    });
+    expect(approved.notice).toBeUndefined();
+    await vi.waitFor(
+      async () => {
+        expect((await first.context.handler.handleCommand(bob, '/kv rotations')).text).toMatch(
+          /regenerating/,
+        );
+      },
+      { timeout: 5_000, interval: 20 },
+    );
+    await first.stop();
+    const keysBefore = await (async () => {
+      const peek = await createApp(config(), { clock, logger: capturingLogger([]), cwd: dir, features: [] });
+      try {
+        return await new LocalVaultProvider(peek.context.store, clock).listKeys(DEMO_ACCOUNT_ID);
+      } finally {
+        await peek.stop();
+      }
+    })();
+
+    // Second run with the real providers: start-up resumes it to done.
+    let ports: CountingPorts | undefined;
+    const second = await createApp(config(), {
+      clock,
+      logger: capturingLogger([]),
+      cwd: dir,
+      idleMs: 0,
+      features: [
+        createRotationFeature({
+          providers: async (ctx) => {
+            const real = await createRotationProviders(ctx.config, { store: ctx.store, clock: ctx.clock });
+            ports = new CountingPorts(real.vault as LocalVaultProvider);
+            return { vault: ports, rotator: ports, kind: 'local' };
+          },
+        }),
+      ],
+    });
+    apps.push(second);
+    await second.start();
+    await vi.waitFor(
+      async () => {
+        await second.context.outbox.drain();
+        const now = second.console!.get(card.id);
+        expect(JSON.stringify(now?.card)).toContain('Rotated');
+      },
+      { timeout: 10_000, interval: 20 },
+    );
+    expect(ports!.regenerated).toEqual(['key2']);
+    expect(ports!.writes).toBe(1);
+    const doc = await secretDoc(second);
+    expect(doc.versions.map((v) => v.tags.CredentialId)).toEqual(['key1', 'key2']);
+    const keysAfter = await new LocalVaultProvider(second.context.store, clock).listKeys(DEMO_ACCOUNT_ID);
+    expect(keysAfter.find((k) => k.keyName === 'key1')?.value).toBe(
+      keysBefore.find((k) => k.keyName === 'key1')?.value,
+    );
+    expect(doc.versions[1]!.value).toBe(keysAfter.find((k) => k.keyName === 'key2')?.value);
+  });
+
+  it('uses Key Vault and ARM (not the local vault) when kv-warden is not in embedded mode', async () => {
+    const lines: string[] = [];
+    const cfg = loadConfig({
+      text: [
+        `store: { duckdb: ${JSON.stringify(path.join(dir, 'kv.duckdb'))} }`,
+        'server: { port: 0 }',
+        'teams: { allowUnauthenticatedLocalDev: true }',
+      ].join('\n'),
+      env: {},
+    });
+    expect(cfg.embedded).toBe(false);
+    const app = await createApp(cfg, {
+      logger: capturingLogger(lines),
+      cwd: dir,
+      features: [
+        createRotationFeature({
+          credential: { getToken: async () => ({ token: 't', expiresOnTimestamp: 0 }) },
+        }),
+      ],
+    });
+    apps.push(app);
+    expect(lines.some((l) => l.includes('"provider":"azure"') && l.includes('rotation is on'))).toBe(true);
+    expect(await app.context.store.list(LOCAL_VAULT)).toEqual([]);
+  });
 });
