@@ -95,6 +95,7 @@ export function blockActionBody(opts: {
   value: string;
   responseUrl: string;
   state?: unknown;
+  ephemeral?: boolean;
 }): string {
   const payload = {
     type: 'block_actions',
@@ -106,7 +107,12 @@ export function blockActionBody(opts: {
     },
     api_app_id: 'A1',
     token: 'legacy',
-    container: { type: 'message', message_ts: opts.ts, channel_id: opts.channel, is_ephemeral: false },
+    container: {
+      type: 'message',
+      message_ts: opts.ts,
+      channel_id: opts.channel,
+      is_ephemeral: opts.ephemeral ?? false,
+    },
     trigger_id: '1.2.3',
     team: { id: 'T1', domain: 'contoso' },
     channel: { id: opts.channel, name: 'security' },

@@ -206,6 +206,32 @@ describe('triage through Slack', () => {
   });
 });
 
+describe('cards in ephemeral replies', () => {
+  it('replaces a clicked ephemeral card through response_url instead of chat.update', async () => {
+    await post(
+      h.base,
+      signed(
+        h.clock,
+        blockActionBody({
+          userId: 'U01ALICE',
+          channel: 'C0SEC',
+          ts: '1700000000.000900',
+          actionId: 'alert.acknowledge',
+          value: JSON.stringify({ alertId: 'a1' }),
+          responseUrl: h.fake.responseUrl('eph'),
+          ephemeral: true,
+        }),
+        FORM,
+      ),
+    );
+    await until(() => h.fake.responses.some((r) => r.id === 'eph'));
+    const body = h.fake.responses.find((r) => r.id === 'eph')?.body;
+    expect(body).toMatchObject({ replace_original: true });
+    expect(JSON.stringify(body?.blocks)).toContain('acknowledged');
+    expect(h.fake.calls.filter((c) => c.method === 'chat.update')).toHaveLength(0);
+  });
+});
+
 describe('SlackSurface', () => {
   it('turns a 429 into a throttled UpstreamError carrying Retry-After in ms', async () => {
     h.fake.rateLimit('chat.postMessage', 7);

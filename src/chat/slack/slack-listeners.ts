@@ -55,6 +55,13 @@ export function registerSlackListeners(
       // updated the message): only the clicker hears about it and the card stays as it is.
       if (outcome.notice) {
         await safeRespond(respond, ephemeral(outcome.notice), logger);
+      } else if (outcome.card && body.container?.is_ephemeral === true) {
+        // A card in an ephemeral command reply cannot be edited with chat.update; replace it instead.
+        await safeRespond(
+          respond,
+          { replace_original: true, text: outcome.card.text, blocks: toBlockKit(outcome.card.card) },
+          logger,
+        );
       } else if (outcome.card && channel && ts) {
         await surface.updateCard({ surface: 'slack', channel, messageId: ts }, outcome.card);
       }
