@@ -19,6 +19,11 @@ export interface RotationFeatureOptions {
   readonly credential?: TokenCredential;
   /** How often pending requests past their TTL are expired. Default 60 s. */
   readonly expirySweepMs?: number;
+  /**
+   * Longest wait at stop for executions in progress. Default 15 s. One still running after that is left to
+   * `resumeIncomplete()` at the next start (each step is persisted and safe to redo).
+   */
+  readonly stopWaitMs?: number;
 }
 
 /**
@@ -97,7 +102,17 @@ export function createRotationFeature(options: RotationFeatureOptions = {}): App
         },
         async stop() {
           if (sweep) clearInterval(sweep);
-          await Promise.allSettled([...inflight]);
+          if (inflight.size === 0) return;
+          let timer: NodeJS.Timeout | undefined;
+          const waited = await Promise.race([
+            Promise.allSettled([...inflight]).then(() => true),
+            new Promise<false>((resolve) => {
+              timer = setTimeout(() => resolve(false), options.stopWaitMs ?? 15_000);
+            }),
+          ]);
+          if (timer) clearTimeout(timer);
+          if (!waited)
+            logger.warn({ running: inflight.size }, 'rotations still running at stop; resumed at next start');
         },
       };
     },
