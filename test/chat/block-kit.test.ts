@@ -29,8 +29,8 @@ function sampleFor(file: string): unknown {
 }
 
 describe('Block Kit mapping of every card template', () => {
-  it.skipIf(templates.length > 0)('has no templates in cards/ yet (alerts adds them)', () => {
-    expect(templates).toEqual([]);
+  it('finds the card templates in cards/', () => {
+    expect(templates).toEqual(expect.arrayContaining(['alert.json', 'help.json']));
   });
 
   for (const file of templates) {
