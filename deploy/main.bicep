@@ -168,6 +168,20 @@ resource app 'Microsoft.Web/sites@2023-12-01' = {
   }
 }
 
+// kv-warden's own JSON logs (stdout, secrets redacted) and the HTTP/platform logs, queryable next to the audit data.
+resource appLogs 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  scope: app
+  name: 'kv-warden-app-logs'
+  properties: {
+    workspaceId: workspace.id
+    logs: [
+      { category: 'AppServiceConsoleLogs', enabled: true }
+      { category: 'AppServiceHTTPLogs', enabled: true }
+      { category: 'AppServicePlatformLogs', enabled: true }
+    ]
+  }
+}
+
 resource bot 'Microsoft.BotService/botServices@2022-09-15' = {
   name: '${namePrefix}-bot-${suffix}'
   location: 'global'
@@ -213,7 +227,8 @@ resource sbReceive 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-// Sender: the blob forwarder sends audit batches; replay-dlq re-sends dead letters.
+// Sender: the blob forwarder sends audit batches; replay-dlq re-sends dead letters; doctor probes the
+// session queue by opening a send link. Namespace scope = exactly the two queues it holds.
 resource sbSend 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   scope: serviceBus
   name: guid(serviceBus.id, identity.id, roles.serviceBusDataSender)

@@ -420,8 +420,9 @@ describe('deploy: the pieces issue 8 lists are declared', () => {
   });
 
   it('sends AuditEvent to storage and the workspace from every listed vault', () => {
-    const diag = declaration('Microsoft.Insights/diagnosticSettings');
+    const diag = declaration('Microsoft.Insights/diagnosticSettings', (d) => /'AuditEvent'/.test(d.body));
     expect(diag).toHaveLength(1);
+    expect(diag[0]!.file).not.toBe('deploy/main.bicep');
     expect(diag[0]!.body).toMatch(/category:\s*'AuditEvent',\s*enabled:\s*true/);
     expect(diag[0]!.body).toMatch(/storageAccountId:\s*storageAccountId/);
     expect(diag[0]!.body).toMatch(/workspaceId:\s*workspaceId/);
