@@ -21,8 +21,8 @@ param rotationVaultResourceIds array = []
 @description('ARM resource ids of storage accounts whose keys kv-warden may rotate.')
 param rotationStorageAccountIds array = []
 
-@description('Entra application (client) id of the bot registration (Teams).')
-param botAppId string
+@description('Entra application (client) id of the bot registration (Teams); empty for Slack only (no Azure Bot).')
+param botAppId string = ''
 
 @description('Tenant of the bot registration (single-tenant bots).')
 param botTenantId string = subscription().tenantId
@@ -182,7 +182,8 @@ resource appLogs 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
   }
 }
 
-resource bot 'Microsoft.BotService/botServices@2022-09-15' = {
+// The Azure Bot and its Teams channel exist only when a bot app id is given (Teams in use).
+resource bot 'Microsoft.BotService/botServices@2022-09-15' = if (!empty(botAppId)) {
   name: '${namePrefix}-bot-${suffix}'
   location: 'global'
   kind: 'azurebot'
@@ -196,7 +197,7 @@ resource bot 'Microsoft.BotService/botServices@2022-09-15' = {
   }
 }
 
-resource teamsChannel 'Microsoft.BotService/botServices/channels@2022-09-15' = {
+resource teamsChannel 'Microsoft.BotService/botServices/channels@2022-09-15' = if (!empty(botAppId)) {
   parent: bot
   name: 'MsTeamsChannel'
   location: 'global'
