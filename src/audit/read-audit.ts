@@ -30,7 +30,7 @@ interface Sink {
 function sinkFor(format: 'json-lines' | 'json', out: ParseOutput): Sink {
   if (format === 'json-lines') return new JsonLinesParser(out);
   const splitter = new JsonValueSplitter(out);
-  return { push: (c) => splitter.push(c), end: () => splitter.end() };
+  return { push: (c) => splitter.push(c), end: (complete) => splitter.end(complete) };
 }
 
 function toBuffer(chunk: Uint8Array | string): Buffer {

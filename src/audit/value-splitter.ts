@@ -123,8 +123,15 @@ export class JsonValueSplitter {
     if (this.capturing) this.savePiece(chunk.subarray(this.captureStart));
   }
 
-  /** End of input: an unfinished element or document is reported as truncated. */
-  end(): void {
+  /**
+   * End of input: an unfinished element or document is reported as truncated — unless the input
+   * is not `complete` yet (still being written), when the unfinished part is simply not data yet.
+   */
+  end(complete = true): void {
+    if (!complete) {
+      this.dropCapture();
+      return;
+    }
     if (this.capturing && this.scalar && !this.inString) this.endCapture(Buffer.alloc(0), 0, false);
     if (this.capturing) {
       this.out.malformed({

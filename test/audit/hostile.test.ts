@@ -205,6 +205,9 @@ describe('malformed records inside JSON documents', () => {
     expect(items).toHaveLength(1);
     const startLine = cut.split('\n').lastIndexOf('    {') + 1;
     expect(reports).toEqual([`PT1H.json:${startLine}: truncated: input ended inside this record`]);
+    const growing = await read(Buffer.from(cut), 100, false);
+    expect(growing.items).toHaveLength(1);
+    expect(growing.reports).toEqual([]);
   });
 
   it('invalid UTF-8 inside one record of a blob spoils only that record', async () => {
