@@ -53,19 +53,30 @@ async function tailAppend(
   let bytes = 0;
   let records = 0;
   const source = `blob:${blob.name}`;
+  // The next range is fetched while the current one is parsed and sent (I/O overlaps CPU; 2 ranges in memory).
+  let readPos = offset;
+  const fetch = (at: number) => {
+    const p = o.container.read(blob.name, at, chunkBytes);
+    p.catch(() => {});
+    return p;
+  };
+  let pending: Promise<Buffer | undefined> = fetch(readPos);
   for (;;) {
-    const next = await o.container.read(blob.name, offset + carry.length, chunkBytes);
+    const next = await pending;
     if (!next || next.length === 0) break;
+    readPos += next.length;
+    const more = next.length >= chunkBytes;
+    pending = more ? fetch(readPos) : Promise.resolve(undefined);
     const buf = carry.length === 0 ? next : Buffer.concat([carry, next]);
     const atListedEnd = offset + buf.length >= blob.size;
     const r = parseChunk(buf, {
       source,
       firstLine: line,
-      complete: settled && atListedEnd && next.length < chunkBytes,
+      complete: settled && atListedEnd && !more,
     });
     if (r.consumedBytes === 0) {
       carry = buf;
-      if (next.length < chunkBytes) break;
+      if (!more) break;
       continue;
     }
     const malformedLines = new Set(r.malformed.map((m) => m.line));

@@ -82,7 +82,11 @@ export class ServiceBusListener {
     const source = `servicebus:${e.label}`;
     const sub = receiver.subscribe(
       {
-        processMessage: (m) => this.track(this.handle(receiver, [m], { source })),
+        processMessage: async (m) => {
+          // Arrived while stopping: hand it straight back so another replica (or the next start) takes it.
+          if (this.stopping) return receiver.abandonMessage(m).catch(() => {});
+          return this.track(this.handle(receiver, [m], { source }));
+        },
         processError: async (args) => {
           if (!this.stopping)
             this.o.logger.warn({ source, err: args.error.message }, 'service bus receive error');
