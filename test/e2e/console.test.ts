@@ -113,6 +113,10 @@ describe('local console in a browser', () => {
     const target = page.locator(`li[data-message-id="${id}"]`);
     const ack = target.getByRole('button', { name: 'Acknowledge' });
     await ack.waitFor();
+    // Let the replay finish this alert (delete then purge: one card, count 2) so only clicks change it now.
+    await expect
+      .poll(async () => (await target.textContent()) ?? '', { timeout: 60_000 })
+      .toContain('SecretPurge');
 
     // Mallory holds no role: the click is refused and the card does not change.
     await page.selectOption('#user', 'mallory');
