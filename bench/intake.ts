@@ -2,7 +2,7 @@
  * Sustained intake with the console attached: audit events at 2,000/s (BENCH_SCALE scales the duration,
  * 20 s at scale 1) through the real intake pipeline (event keys in DuckDB, detection, alerts, outbox)
  * into the console surface, with a server-sent-events client reading the cards over HTTP like the page
- * does. One event in 100 is a secret purge by a fresh principal, so it becomes a new alert and a new card.
+ * does. One event in 400 (5 a second) is a secret purge by a fresh principal, so it becomes a new alert and a new card.
  * Figures: p50/p99 from the event being read (handed to the pipeline) to its card arriving at the SSE
  * client, the sustained rate, and the outbox depth sampled every second. Baseline, same run: the same
  * flow with a no-op surface (latency to postCard). Detector lateness is 200 ms here (default 15 min).
@@ -29,7 +29,7 @@ import type { BenchResult } from './types.js';
 
 const scale = Number(process.env.BENCH_SCALE ?? 1);
 const RATE = 2_000;
-const ATTACK_EVERY = 100;
+const ATTACK_EVERY = 400;
 const TICK_MS = 50;
 const IN_FLIGHT = 4;
 
