@@ -42,6 +42,8 @@ export interface FakeServiceBusOptions {
   /** Accepted bearer tokens for the credential path (`jwt` put-token); any non-empty token when absent. */
   readonly acceptToken?: (token: string) => boolean;
   readonly now?: () => number;
+  /** Listen with TLS (amqps), as the SDK requires for the credential path. PEM strings. */
+  readonly tls?: { readonly key: string; readonly cert: string };
 }
 
 const BATCH_FORMAT = 0x80013700;
@@ -100,7 +102,10 @@ export class FakeServiceBus {
 
   static async start(options: FakeServiceBusOptions = {}): Promise<FakeServiceBus> {
     const bus = new FakeServiceBus(options);
-    const server = bus.container.listen({ port: 0, host: '127.0.0.1' }) as unknown as Server;
+    const listenOptions = options.tls
+      ? { port: 0, host: '127.0.0.1', transport: 'tls', key: options.tls.key, cert: options.tls.cert }
+      : { port: 0, host: '127.0.0.1' };
+    const server = bus.container.listen(listenOptions as never) as unknown as Server;
     bus.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('listening', resolve);

@@ -10,6 +10,8 @@ export interface ServiceBusConnection {
   readonly namespace?: string;
   /** Used with `namespace`; DefaultAzureCredential (managed identity in Azure) when not injected. */
   readonly credential?: TokenCredential;
+  /** Connect here instead of the namespace host (private endpoint, gateway): `sb://host:port`. */
+  readonly endpoint?: string;
 }
 
 /** Picks the connection settings from config: the connection string wins, else the namespace. */
@@ -24,7 +26,11 @@ export async function createServiceBusClient(conn: ServiceBusConnection): Promis
   if (conn.connectionString) return new ServiceBusClient(conn.connectionString);
   if (conn.namespace) {
     const credential = conn.credential ?? (await defaultCredential());
-    return new ServiceBusClient(conn.namespace, credential);
+    return new ServiceBusClient(
+      conn.namespace,
+      credential,
+      conn.endpoint ? { customEndpointAddress: conn.endpoint } : {},
+    );
   }
   throw new ConfigError(
     'sources.serviceBus.namespace',
