@@ -2,11 +2,11 @@ import type { types } from '@slack/bolt';
 import type { AdaptiveCard } from '../chat-surface.js';
 import { buttonFor, inputBlockFor, UnsupportedCardElementError } from './elements.js';
 import { SLACK_LIMITS, toMrkdwn, truncate } from './mrkdwn.js';
+import { arrayAt, asObject, factSet, type Obj, richText, section, table } from './text-blocks.js';
 
 export { UnsupportedCardElementError } from './elements.js';
 
 type Block = types.KnownBlock;
-type Obj = Record<string, unknown>;
 
 /**
  * Maps an Adaptive Card (the subset every template in cards/ uses) to Slack Block Kit.
@@ -148,39 +148,6 @@ function textBlock(el: Obj): Block {
   return section(md);
 }
 
-function richText(el: Obj, path: string): string {
-  const inlines = arrayAt(el, 'inlines', path) ?? [];
-  return inlines
-    .map((raw, i) => {
-      const p = `${path}.inlines[${i}]`;
-      if (typeof raw === 'string') return toMrkdwn(raw);
-      const run = asObject(raw, p);
-      if (run.type !== 'TextRun') throw new UnsupportedCardElementError(p, String(run.type));
-      let t = toMrkdwn(typeof run.text === 'string' ? run.text : '');
-      if (t.trim() === '') return t;
-      if (run.fontType === 'Monospace') t = `\`${t}\``;
-      if (run.weight === 'Bolder') t = `*${t}*`;
-      if (run.italic === true) t = `_${t}_`;
-      if (run.strikethrough === true) t = `~${t}~`;
-      return t;
-    })
-    .join('');
-}
-
-function factSet(el: Obj, path: string): Block[] {
-  const facts = (arrayAt(el, 'facts', path) ?? []).map((raw, i) => {
-    const f = asObject(raw, `${path}.facts[${i}]`);
-    const title = toMrkdwn(String(f.title ?? ''));
-    const value = toMrkdwn(String(f.value ?? ''));
-    return { type: 'mrkdwn' as const, text: truncate(`*${title}*\n${value || ' '}`, SLACK_LIMITS.fieldText) };
-  });
-  const out: Block[] = [];
-  for (let i = 0; i < facts.length; i += SLACK_LIMITS.fields) {
-    out.push({ type: 'section', fields: facts.slice(i, i + SLACK_LIMITS.fields) });
-  }
-  return out;
-}
-
 /** Columns of plain text become section fields side by side; anything richer is stacked. */
 function columnSet(el: Obj, path: string, ctx: MappingContext): Block[] {
   const columns = (arrayAt(el, 'columns', path) ?? []).map((raw, i) => {
@@ -211,55 +178,11 @@ function columnSet(el: Obj, path: string, ctx: MappingContext): Block[] {
   return out;
 }
 
-/** Slack messages have no general table block; a monospace grid keeps the columns aligned. */
-function table(el: Obj, path: string): Block {
-  const rows = (arrayAt(el, 'rows', path) ?? []).map((raw, r) => {
-    const rp = `${path}.rows[${r}]`;
-    const row = asObject(raw, rp);
-    if (row.type !== 'TableRow') throw new UnsupportedCardElementError(rp, String(row.type));
-    return (arrayAt(row, 'cells', rp) ?? []).map((cellRaw, c) => {
-      const cp = `${rp}.cells[${c}]`;
-      const cell = asObject(cellRaw, cp);
-      if (cell.type !== 'TableCell') throw new UnsupportedCardElementError(cp, String(cell.type));
-      return (arrayAt(cell, 'items', cp) ?? [])
-        .map((itRaw, k) => {
-          const it = asObject(itRaw, `${cp}.items[${k}]`);
-          if (it.type === 'TextBlock') return String(it.text ?? '');
-          if (it.type === 'RichTextBlock') return richText(it, `${cp}.items[${k}]`);
-          throw new UnsupportedCardElementError(`${cp}.items[${k}]`, String(it.type));
-        })
-        .join(' ')
-        .replace(/\s+/g, ' ');
-    });
-  });
-  const widths: number[] = [];
-  for (const row of rows) {
-    row.forEach((cell, i) => {
-      widths[i] = Math.max(widths[i] ?? 0, Math.min(cell.length, 40));
-    });
-  }
-  const lines = rows.map((row) =>
-    row
-      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-      .join('  ')
-      .trimEnd(),
-  );
-  const body = truncate(lines.join('\n'), SLACK_LIMITS.sectionText - 8);
-  return section(`\`\`\`${body.replace(/```/g, "'''") || ' '}\`\`\``);
-}
-
 function image(el: Obj, path: string): Block {
   if (typeof el.url !== 'string' || el.url === '')
     throw new UnsupportedCardElementError(path, 'Image without url');
   const alt = typeof el.altText === 'string' && el.altText !== '' ? el.altText : 'image';
   return { type: 'image', image_url: el.url, alt_text: truncate(alt, SLACK_LIMITS.imageAlt) };
-}
-
-function section(mrkdwn: string): Block {
-  return {
-    type: 'section',
-    text: { type: 'mrkdwn', text: truncate(mrkdwn || ' ', SLACK_LIMITS.sectionText) },
-  };
 }
 
 /** Keeps the message inside 50 blocks; the last kept block says how much was left out. */
@@ -275,18 +198,4 @@ function capBlocks(blocks: Block[]): Block[] {
     elements: [{ type: 'mrkdwn', text: `… ${dropped} more item(s) not shown in Slack` }],
   };
   return [...rest.slice(0, room), note, ...actions].slice(0, SLACK_LIMITS.blocks);
-}
-
-function asObject(raw: unknown, path: string): Obj {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new UnsupportedCardElementError(path, typeof raw);
-  }
-  return raw as Obj;
-}
-
-function arrayAt(el: Obj, key: string, path: string): readonly unknown[] | undefined {
-  const v = el[key];
-  if (v === undefined) return undefined;
-  if (!Array.isArray(v)) throw new UnsupportedCardElementError(`${path}.${key}`, `non-array ${key}`);
-  return v;
 }
