@@ -6,12 +6,13 @@
 import type { AuditObject, ObjectType } from './audit-event.js';
 
 interface SplitUri {
+  /** Host as written (not lower-cased). */
   host: string;
   segments: string[];
 }
 
-/** Host (lower case) and the first path segments of a URI, without query or fragment. */
-function splitUri(uri: string): SplitUri | undefined {
+/** Host and the first `max` path segments of a URI, without query or fragment. */
+function splitUri(uri: string, max: number): SplitUri | undefined {
   const scheme = uri.indexOf('://');
   if (scheme < 0) return undefined;
   let end = uri.length;
@@ -21,10 +22,10 @@ function splitUri(uri: string): SplitUri | undefined {
   if (h >= 0 && h < end) end = h;
   const slash = uri.indexOf('/', scheme + 3);
   const hostEnd = slash >= 0 && slash < end ? slash : end;
-  const host = uri.slice(scheme + 3, hostEnd).toLowerCase();
+  const host = uri.slice(scheme + 3, hostEnd);
   const segments: string[] = [];
   let pos = hostEnd + 1;
-  while (pos < end) {
+  while (pos < end && segments.length < max) {
     let next = uri.indexOf('/', pos);
     if (next < 0 || next > end) next = end;
     if (next > pos) segments.push(uri.slice(pos, next));
@@ -35,12 +36,37 @@ function splitUri(uri: string): SplitUri | undefined {
 
 const DATA_PLANE_HOST = /^([a-z0-9-]+)\.(vault|managedhsm)\./;
 
+interface HostInfo {
+  /** data: `<vault>.vault.azure.net` and the like; arm: management endpoints; other: anything else. */
+  kind: 'data' | 'arm' | 'other';
+  vault: string | undefined;
+}
+
+/** Hosts repeat on every record of a vault: classify each distinct one once (bounded). */
+const hosts = new Map<string, HostInfo>();
+function hostInfo(host: string): HostInfo {
+  let info = hosts.get(host);
+  if (info === undefined) {
+    if (hosts.size >= 4096) hosts.clear();
+    const lower = host.toLowerCase();
+    const m = DATA_PLANE_HOST.exec(lower);
+    info = m
+      ? { kind: 'data', vault: m[1] }
+      : {
+          kind: lower.includes('management.') || lower.startsWith('control-') ? 'arm' : 'other',
+          vault: undefined,
+        };
+    hosts.set(host, info);
+  }
+  return info;
+}
+
 /** Vault name (lower case) from a data-plane host or an ARM `/vaults/<name>` path. */
 export function vaultFromUri(uri: string): string | undefined {
-  const u = splitUri(uri);
+  const u = splitUri(uri, Number.POSITIVE_INFINITY);
   if (!u) return undefined;
-  const m = DATA_PLANE_HOST.exec(u.host);
-  if (m) return m[1];
+  const info = hostInfo(u.host);
+  if (info.vault !== undefined) return info.vault;
   for (let i = 0; i < u.segments.length - 1; i++) {
     const s = u.segments[i]!.toLowerCase();
     if (s === 'vaults' || s === 'managedhsms') return u.segments[i + 1]!.toLowerCase();
@@ -61,32 +87,33 @@ export function vaultFromResourceId(resourceId: string): string | undefined {
   return undefined;
 }
 
-const COLLECTIONS: Record<string, { type: ObjectType; deleted: boolean }> = {
-  secrets: { type: 'secret', deleted: false },
-  keys: { type: 'key', deleted: false },
-  certificates: { type: 'certificate', deleted: false },
-  deletedsecrets: { type: 'secret', deleted: true },
-  deletedkeys: { type: 'key', deleted: true },
-  deletedcertificates: { type: 'certificate', deleted: true },
-  storage: { type: 'storage', deleted: false },
-  deletedstorage: { type: 'storage', deleted: true },
-};
+const COLLECTIONS = new Map<string, { type: ObjectType; deleted: boolean }>([
+  ['secrets', { type: 'secret', deleted: false }],
+  ['keys', { type: 'key', deleted: false }],
+  ['certificates', { type: 'certificate', deleted: false }],
+  ['deletedsecrets', { type: 'secret', deleted: true }],
+  ['deletedkeys', { type: 'key', deleted: true }],
+  ['deletedcertificates', { type: 'certificate', deleted: true }],
+  ['storage', { type: 'storage', deleted: false }],
+  ['deletedstorage', { type: 'storage', deleted: true }],
+]);
 /** Path words after a collection that are actions, not object names. */
 const NOT_NAMES = new Set(['restore', 'import', 'contacts', 'issuers']);
 const VERSION = /^[0-9a-f]{32}$/i;
 
 /** The object a Key Vault URI acts on; a vault root or an ARM URI is the vault itself. */
 export function objectFromUri(uri: string): AuditObject | undefined {
-  const u = splitUri(uri);
+  const u = splitUri(uri, 3);
   if (!u) return undefined;
-  if (!DATA_PLANE_HOST.test(u.host)) {
-    return u.host.includes('management.') || u.host.startsWith('control-')
+  const info = hostInfo(u.host);
+  if (info.kind !== 'data') {
+    return info.kind === 'arm'
       ? { type: 'vault', deleted: false, name: undefined, version: undefined }
       : undefined;
   }
   const first = u.segments[0];
   if (first === undefined) return { type: 'vault', deleted: false, name: undefined, version: undefined };
-  const kind = COLLECTIONS[first.toLowerCase()];
+  const kind = COLLECTIONS.get(first) ?? COLLECTIONS.get(first.toLowerCase());
   if (!kind) return { type: 'other', deleted: false, name: undefined, version: undefined };
   const second = u.segments[1];
   const name = second !== undefined && !NOT_NAMES.has(second.toLowerCase()) ? second : undefined;

@@ -42,6 +42,8 @@ describe('object acted on, from id or else requestUri', () => {
     ],
     ['https://kv1.vault.azure.net/', { type: 'vault', deleted: false, name: undefined }],
     ['https://kv1.vault.azure.net/storage/acct1', { type: 'storage', name: 'acct1' }],
+    ['https://kv1.vault.azure.net/constructor/x', { type: 'other', name: undefined }],
+    ['https://KV1.Vault.Azure.Net/Secrets/A', { type: 'secret', name: 'A' }],
   ])('id %s', (id, object) => {
     expect(normalizeRecord(buildRecord({ properties: { id } })).object).toMatchObject(object);
   });
