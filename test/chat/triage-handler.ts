@@ -120,7 +120,7 @@ export class TriageHandler implements ChatHandler {
 }
 
 /** Polls until `check` holds (async work after an ack), failing after `timeoutMs`. */
-export async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
+export async function until(check: () => boolean, timeoutMs = 15_000): Promise<void> {
   const start = performance.now();
   while (!check()) {
     if (performance.now() - start > timeoutMs) throw new Error('condition not reached in time');
