@@ -1,6 +1,7 @@
 import { ServiceBusClient } from '@azure/service-bus';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeServiceBus } from '../fakes/amqp-broker.js';
+import { until } from './helpers/intake-stack.js';
 
 let bus: FakeServiceBus;
 let client: ServiceBusClient;
@@ -94,26 +95,50 @@ describe('fake Service Bus broker through the real SDK', () => {
   });
 
   it('redelivers after the lock expires and refuses the stale lock token (lock lost)', async () => {
-    await client.createSender('plain').sendMessages({ body: 'a' });
-    const receiver = client.createReceiver('plain', { maxAutoLockRenewalDurationInMs: 0 });
-    const [first] = await receiver.receiveMessages(1, fast);
-    await new Promise((r) => setTimeout(r, 450));
-    await expect(receiver.completeMessage(first!)).rejects.toMatchObject({ code: 'MessageLockLost' });
-    const [again] = await receiver.receiveMessages(1, fast);
-    expect(again?.deliveryCount).toBe(1);
+    const clock = { ms: Date.now() };
+    const timed = await FakeServiceBus.start({
+      queues: [{ name: 'q', lockDurationMs: 300 }],
+      now: () => clock.ms,
+    });
+    const c = new ServiceBusClient(timed.connectionString);
+    try {
+      await c.createSender('q').sendMessages({ body: 'a' });
+      const receiver = c.createReceiver('q', { maxAutoLockRenewalDurationInMs: 0 });
+      const [first] = await receiver.receiveMessages(1, fast);
+      clock.ms += 301;
+      await until(() => timed.entity('q').activeCount() === 1);
+      await expect(receiver.completeMessage(first!)).rejects.toMatchObject({ code: 'MessageLockLost' });
+      const [again] = await receiver.receiveMessages(1, fast);
+      expect(again?.deliveryCount).toBe(1);
+    } finally {
+      await c.close();
+      await timed.close();
+    }
   });
 
   it('renews a lock through $management so the message is not redelivered', async () => {
-    await client.createSender('plain').sendMessages({ body: 'a' });
-    const receiver = client.createReceiver('plain', { maxAutoLockRenewalDurationInMs: 0 });
-    const [msg] = await receiver.receiveMessages(1, fast);
-    const before = msg!.lockedUntilUtc!.getTime();
-    await new Promise((r) => setTimeout(r, 150));
-    const until = await receiver.renewMessageLock(msg!);
-    expect(until.getTime()).toBeGreaterThan(before);
-    await new Promise((r) => setTimeout(r, 200));
-    await receiver.completeMessage(msg!);
-    expect(bus.entity('plain').messages.size).toBe(0);
+    const clock = { ms: Date.now() };
+    const timed = await FakeServiceBus.start({
+      queues: [{ name: 'q', lockDurationMs: 300 }],
+      now: () => clock.ms,
+    });
+    const c = new ServiceBusClient(timed.connectionString);
+    try {
+      await c.createSender('q').sendMessages({ body: 'a' });
+      const receiver = c.createReceiver('q', { maxAutoLockRenewalDurationInMs: 0 });
+      const [msg] = await receiver.receiveMessages(1, fast);
+      const before = msg!.lockedUntilUtc!.getTime();
+      clock.ms += 200;
+      const until2 = await receiver.renewMessageLock(msg!);
+      expect(until2.getTime()).toBe(before + 200);
+      clock.ms += 200; // past the original lock, inside the renewed one
+      await new Promise((r) => setTimeout(r, 60)); // let the broker's expiry sweep run
+      await receiver.completeMessage(msg!);
+      expect(timed.entity('q').messages.size).toBe(0);
+    } finally {
+      await c.close();
+      await timed.close();
+    }
   });
 
   it('dead-letters with reason and description into <queue>/$DeadLetterQueue', async () => {
