@@ -39,36 +39,110 @@ export class StringPool {
   }
 }
 
+/**
+ * The compact copy of an event the engine buffers: one flat object (identity and object fields inline,
+ * rebuilt on access) holding shared strings, so the events that wait out the lateness cost little memory
+ * and garbage collection. Serializes to a plain RuleEvent.
+ */
+class CompactEvent implements RuleEvent {
+  readonly key: string;
+  readonly timeMs: number;
+  readonly vault: string;
+  readonly operation: string;
+  readonly status: number | undefined;
+  readonly success: boolean;
+  readonly principal: string;
+  readonly ip: string | undefined;
+  private readonly objectId: string | undefined;
+  private readonly appId: string | undefined;
+  private readonly upn: string | undefined;
+  private readonly name: string | undefined;
+  private readonly objectType: AuditObject['type'] | undefined;
+  private readonly objectDeleted: boolean;
+  private readonly objectName: string | undefined;
+  /** Rare control-plane fields, kept as given. */
+  private readonly extra: Pick<
+    RuleEvent,
+    'networkAcls' | 'addedAccessPolicy' | 'removedAccessPolicy' | 'addedIpRule' | 'removedIpRule'
+  > | null;
+
+  constructor(e: RuleEvent, pool: StringPool) {
+    const id = e.identity;
+    const o = e.object;
+    this.key = e.key;
+    this.timeMs = e.timeMs;
+    this.vault = pool.intern(e.vault);
+    this.operation = pool.intern(e.operation);
+    this.status = e.status;
+    this.success = e.success;
+    this.principal = pool.intern(e.principal);
+    this.ip = pool.intern(e.ip);
+    this.objectId = pool.intern(id.objectId);
+    this.appId = pool.intern(id.appId);
+    this.upn = pool.intern(id.upn);
+    this.name = pool.intern(id.name);
+    this.objectType = o?.type;
+    this.objectDeleted = o?.deleted ?? false;
+    this.objectName = pool.intern(o?.name);
+    const rare =
+      e.networkAcls !== undefined ||
+      e.addedAccessPolicy !== undefined ||
+      e.removedAccessPolicy !== undefined ||
+      e.addedIpRule !== undefined ||
+      e.removedIpRule !== undefined;
+    this.extra = rare
+      ? {
+          networkAcls: e.networkAcls,
+          addedAccessPolicy: e.addedAccessPolicy,
+          removedAccessPolicy: e.removedAccessPolicy,
+          addedIpRule: e.addedIpRule,
+          removedIpRule: e.removedIpRule,
+        }
+      : null;
+  }
+
+  get identity(): AuditIdentity {
+    return { objectId: this.objectId, appId: this.appId, upn: this.upn, name: this.name };
+  }
+  get object(): AuditObject | undefined {
+    return this.objectType === undefined
+      ? undefined
+      : { type: this.objectType, deleted: this.objectDeleted, name: this.objectName };
+  }
+  get networkAcls(): RuleEvent['networkAcls'] {
+    return this.extra?.networkAcls;
+  }
+  get addedAccessPolicy(): RuleEvent['addedAccessPolicy'] {
+    return this.extra?.addedAccessPolicy;
+  }
+  get removedAccessPolicy(): RuleEvent['removedAccessPolicy'] {
+    return this.extra?.removedAccessPolicy;
+  }
+  get addedIpRule(): RuleEvent['addedIpRule'] {
+    return this.extra?.addedIpRule;
+  }
+  get removedIpRule(): RuleEvent['removedIpRule'] {
+    return this.extra?.removedIpRule;
+  }
+
+  toJSON(): RuleEvent {
+    return {
+      key: this.key,
+      timeMs: this.timeMs,
+      vault: this.vault,
+      operation: this.operation,
+      status: this.status,
+      success: this.success,
+      principal: this.principal,
+      identity: this.identity,
+      ip: this.ip,
+      object: this.object,
+      ...this.extra,
+    };
+  }
+}
+
 /** The compact copy of an event the engine buffers. */
 export function compactEvent(e: RuleEvent, pool: StringPool): RuleEvent {
-  const id = e.identity;
-  const identity: AuditIdentity = {
-    ...(id.objectId !== undefined ? { objectId: pool.intern(id.objectId) } : {}),
-    ...(id.appId !== undefined ? { appId: pool.intern(id.appId) } : {}),
-    ...(id.upn !== undefined ? { upn: pool.intern(id.upn) } : {}),
-    ...(id.name !== undefined ? { name: pool.intern(id.name) } : {}),
-  };
-  const o = e.object;
-  const object: AuditObject | undefined = o && {
-    type: o.type,
-    deleted: o.deleted,
-    ...(o.name !== undefined ? { name: pool.intern(o.name) } : {}),
-  };
-  return {
-    key: e.key,
-    timeMs: e.timeMs,
-    vault: pool.intern(e.vault),
-    operation: pool.intern(e.operation),
-    success: e.success,
-    principal: pool.intern(e.principal),
-    identity,
-    ...(e.status !== undefined ? { status: e.status } : {}),
-    ...(e.ip !== undefined ? { ip: pool.intern(e.ip) } : {}),
-    ...(object !== undefined ? { object } : {}),
-    ...(e.networkAcls !== undefined ? { networkAcls: e.networkAcls } : {}),
-    ...(e.addedAccessPolicy !== undefined ? { addedAccessPolicy: e.addedAccessPolicy } : {}),
-    ...(e.removedAccessPolicy !== undefined ? { removedAccessPolicy: e.removedAccessPolicy } : {}),
-    ...(e.addedIpRule !== undefined ? { addedIpRule: e.addedIpRule } : {}),
-    ...(e.removedIpRule !== undefined ? { removedIpRule: e.removedIpRule } : {}),
-  };
+  return new CompactEvent(e, pool);
 }
