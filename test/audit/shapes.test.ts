@@ -10,6 +10,7 @@ import { normalizeRecord } from '../../src/audit/normalize.js';
 import { parseAuditBody } from '../../src/audit/parse-body.js';
 import { readAuditFile, readAuditStream } from '../../src/audit/read-audit.js';
 import {
+  buildNotice,
   buildRecord,
   PRESETS,
   type PresetName,
@@ -17,6 +18,8 @@ import {
   toArray,
   toAzkvAuditLogsRow,
   toAzureDiagnosticsRow,
+  toCloudEvent,
+  toEventGrid,
   toEventHubBody,
   toJsonLines,
   toRecordsBlob,
@@ -151,6 +154,30 @@ describe('file and message shapes give the same events', () => {
     expect(await read('legacy-records-blob.json')).toEqual(jsonl);
     expect(await read('log-analytics-azurediagnostics.json')).toEqual(jsonl);
     expect(await read('log-analytics-azkvauditlogs.jsonl')).toEqual(jsonl);
+  });
+
+  it('detects the shape per record: one file mixing every shape reads each line right', async () => {
+    const rec = buildRecord({ preset: 'secretPurge' });
+    const text = toJsonLines([
+      rec,
+      toAzureDiagnosticsRow(buildRecord({ preset: 'keyBackup' })),
+      withoutType(toAzkvAuditLogsRow(buildRecord({ preset: 'vaultGetDeny' }))),
+      toEventGrid(buildNotice()),
+      toCloudEvent(buildNotice({ id: 'ce-1', type: 'CertificateNearExpiry', objectType: 'Certificate' })),
+      { records: [buildRecord({ preset: 'auth401' })] },
+      [buildRecord({ preset: 'secretList' })],
+    ]);
+    const { items, malformed } = await readAll(text, 100);
+    expect(malformed).toEqual([]);
+    expect(items.map((i) => (i.kind === 'audit' ? i.event.operation : `notice:${i.notice.type}`))).toEqual([
+      'SecretPurge',
+      'KeyBackup',
+      'VaultGet',
+      'notice:SecretNearExpiry',
+      'notice:CertificateNearExpiry',
+      'Authentication',
+      'SecretList',
+    ]);
   });
 
   it('reports {"records":[…]} records at the line where each starts', async () => {
