@@ -86,23 +86,51 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
   const metrics = deps.metrics ?? new Metrics();
   const cwd = deps.cwd ?? process.cwd();
 
+  // The console is loopback only: asked for explicitly on another address is an error; by default it is
+  // simply left off there.
+  const loopback = isLoopbackHost(config.server.host);
+  if (config.server.console === true && !loopback)
+    throw new ConfigError(
+      'server.console',
+      `the console is loopback only, but server.host is ${config.server.host}`,
+    );
+  if (config.server.console === undefined && config.embedded && !loopback)
+    logger.warn({ host: config.server.host }, 'local console off: it only runs on a loopback server.host');
+  const consoleEnabled = (config.server.console ?? config.embedded) && loopback;
+
   let duckdb: DuckDbHandle | undefined;
   if ('duckdb' in config.store) duckdb = await openDuckDb(path.resolve(cwd, config.store.duckdb));
   const store: Store = await createStore(config, { ...(duckdb ? { duckdb } : {}), cwd });
+  try {
+    return await wire(config, deps, { clock, logger, metrics, cwd, consoleEnabled, store, duckdb });
+  } catch (err) {
+    await store.close().catch(() => undefined);
+    await duckdb?.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+interface Opened {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly cwd: string;
+  readonly consoleEnabled: boolean;
+  readonly store: Store;
+  readonly duckdb: DuckDbHandle | undefined;
+}
+
+/** Everything after the store is open (createApp closes the store if this throws). */
+async function wire(config: Config, deps: AppDeps, opened: Opened): Promise<App> {
+  const { clock, logger, metrics, cwd, consoleEnabled, store, duckdb } = opened;
   const directory = new Directory(config);
   const router = new CommandRouter();
   const handler = new AppChatHandler(router, directory, logger);
   const fastify = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 1024 * 1024 });
 
-  const consoleEnabled = config.server.console ?? config.embedded;
   let consoleSurface: ConsoleSurface | undefined;
   const token = deps.consoleToken ?? newConsoleToken();
   if (consoleEnabled) {
-    if (!isLoopbackHost(config.server.host))
-      throw new ConfigError(
-        'server.console',
-        `the console is loopback only, but server.host is ${config.server.host}`,
-      );
     consoleSurface = new ConsoleSurface(store, () => clock.now());
     await registerConsoleRoutes(fastify, { surface: consoleSurface, handler, directory, token, logger });
   }

@@ -139,6 +139,11 @@ describe('app (embedded mode)', () => {
     expect(refused.text).toMatch(/not authorised/i);
   });
 
+  it('refuses to run the console on a non-loopback address when asked for it', async () => {
+    const cfg = loadConfig({ text: 'server: { host: 0.0.0.0, console: true }', env: {} });
+    await expect(createApp(cfg, { logger: silentLogger, cwd: dir })).rejects.toThrow(/server\.console/);
+  });
+
   it('routes /kv help to everyone and refuses /kv alerts to a person without a role', async () => {
     const app = await start(new FakeClock(T0));
     const { handler } = app.context;
