@@ -1,7 +1,5 @@
-import { createHmac } from 'node:crypto';
 import type { AddressInfo, Server } from 'node:net';
 import rhea, {
-  type AmqpError,
   type Connection,
   type Container,
   type Delivery,
@@ -17,6 +15,17 @@ import {
   type StoredMessage,
 } from './amqp-broker-entity.js';
 import { handleManagement } from './amqp-broker-management.js';
+import {
+  acceptedOutcome,
+  applyDisposition,
+  BATCH_FORMAT,
+  batchParts,
+  checkPutToken,
+  type DispositionKind,
+  lockLostOutcome,
+  outgoingMessage,
+  type RemoteState,
+} from './amqp-broker-wire.js';
 
 export type { EntityOptions, StoredMessage } from './amqp-broker-entity.js';
 
@@ -46,15 +55,8 @@ export interface FakeServiceBusOptions {
   readonly tls?: { readonly key: string; readonly cert: string };
 }
 
-const BATCH_FORMAT = 0x80013700;
 const SESSION_FILTER = 'com.microsoft:session-filter';
 const TICKS_AT_EPOCH = 621355968000000000n;
-
-interface Outcomes {
-  accepted(): { described(): unknown };
-  rejected(fields: { error?: AmqpError }): { described(): unknown };
-}
-const outcomes = rhea.message as unknown as Outcomes;
 
 /** rhea internals the broker needs (attach fields of our side of a link). */
 interface LocalAttach {
@@ -262,7 +264,7 @@ export class FakeServiceBus {
     const address = receiver.target?.address ?? '';
     const raw = ctx.message!;
     if (address === '$cbs') {
-      this.reply(ctx.connection, raw, this.putToken(raw));
+      this.reply(ctx.connection, raw, checkPutToken(raw, this.options, this.now(), this.authorizations));
       delivery.accept();
       return;
     }
@@ -272,7 +274,7 @@ export class FakeServiceBus {
         const r = handleManagement(raw, {
           entity,
           now: this.now(),
-          encode: (m, lockedUntil) => rhea.message.encode(this.outgoing(m, lockedUntil)),
+          encode: (m, lockedUntil) => rhea.message.encode(outgoingMessage(m, lockedUntil)),
           changed: () => this.pump(entity),
         });
         this.reply(ctx.connection, raw, r);
@@ -300,32 +302,6 @@ export class FakeServiceBus {
     }
     delivery.accept();
     for (const target of targets) this.pump(target);
-  }
-
-  private putToken(request: Message): { status: number; description: string } {
-    const props = request.application_properties ?? {};
-    const type = String(props.type ?? '');
-    const audience = String(props.name ?? '');
-    const token = String(request.body ?? '');
-    if (type === 'servicebus.windows.net:sastoken') {
-      const fields = new URLSearchParams(token.replace(/^SharedAccessSignature /, '').replace(/\+/g, '%2B'));
-      const sr = fields.get('sr') ?? '';
-      const se = fields.get('se') ?? '';
-      const expected = createHmac('sha256', this.options.key ?? 'v')
-        .update(`${encodeURIComponent(sr)}\n${se}`)
-        .digest('base64');
-      const okKey = fields.get('skn') === (this.options.keyName ?? 'k');
-      if (!okKey || fields.get('sig') !== expected || Number(se) * 1000 < this.now()) {
-        return { status: 401, description: 'InvalidSignature: the token has an invalid signature' };
-      }
-    } else if (type === 'jwt') {
-      const ok = this.options.acceptToken ? this.options.acceptToken(token) : token.length > 0;
-      if (!ok) return { status: 401, description: 'InvalidIssuer: token is not valid' };
-    } else {
-      return { status: 400, description: `unknown token type ${type}` };
-    }
-    this.authorizations.push({ type, audience });
-    return { status: 202, description: 'Accepted' };
   }
 
   private reply(
@@ -363,28 +339,17 @@ export class FakeServiceBus {
       if (!m) return;
       if (consumer.receiveAndDelete) {
         entity.complete(m);
-        consumer.sender.send(this.outgoing(m));
+        consumer.sender.send(outgoingMessage(m));
         continue;
       }
       const tag = entity.lock(m, consumer.sender, now);
-      const delivery = consumer.sender.send(this.outgoing(m, m.lock!.until), tag);
+      const delivery = consumer.sender.send(outgoingMessage(m, m.lock!.until), tag);
       this.inflight.set(delivery, { entity, message: m, token: m.lock!.token });
     }
   }
 
-  /** The message as delivered: sender's fields plus broker annotations and the delivery count. */
-  private outgoing(m: StoredMessage, lockedUntil?: number): Message {
-    const annotations: Record<string, unknown> = {
-      ...(m.message.message_annotations ?? {}),
-      'x-opt-sequence-number': rhea.types.wrap_long(m.seq),
-      'x-opt-enqueued-time': new Date(m.enqueuedAt),
-    };
-    if (lockedUntil !== undefined) annotations['x-opt-locked-until'] = new Date(lockedUntil);
-    return { ...m.message, delivery_count: m.deliveryCount, message_annotations: annotations } as Message;
-  }
-
   /** A client settled a delivery: apply it if the lock still holds, else answer lock lost. */
-  private settle(delivery: Delivery, kind: 'complete' | 'modified' | 'abandon' | 'rejected'): void {
+  private settle(delivery: Delivery, kind: DispositionKind): void {
     const info = this.inflight.get(delivery);
     if (!info) return;
     this.inflight.delete(delivery);
@@ -393,51 +358,11 @@ export class FakeServiceBus {
     const held =
       message.lock?.token === info.token && message.lock.until > now && entity.messages.has(message.seq);
     if (!held) {
-      delivery.update(
-        true,
-        outcomes
-          .rejected({
-            error: {
-              condition: 'com.microsoft:message-lock-lost',
-              description:
-                'The lock supplied is invalid. Either the lock expired, or the message has already been removed from the queue.',
-            },
-          })
-          .described(),
-      );
+      delivery.update(true, lockLostOutcome());
       return;
     }
-    const state = delivery.remote_state as
-      | { undeliverable_here?: boolean; error?: { condition?: string; info?: Record<string, unknown> } }
-      | undefined;
-    if (kind === 'complete') entity.complete(message);
-    else if (kind === 'abandon' || (kind === 'modified' && !state?.undeliverable_here))
-      entity.release(message, now);
-    else if (kind === 'modified') entity.defer(message);
-    else {
-      const info2 = state?.error?.info ?? {};
-      const reason = info2.DeadLetterReason;
-      const description = info2.DeadLetterErrorDescription;
-      entity.moveToDeadLetter(
-        message,
-        reason == null ? undefined : String(reason),
-        description == null ? undefined : String(description),
-        now,
-      );
-    }
-    delivery.update(true, outcomes.accepted().described());
+    applyDisposition(entity, message, kind, delivery.remote_state as RemoteState | undefined, now);
+    delivery.update(true, acceptedOutcome());
     this.pump(entity);
   }
-}
-
-/** Splits a batch envelope (format 0x80013700): each data section is one encoded message. */
-function batchParts(raw: Buffer): Message[] {
-  const envelope = rhea.message.decode(raw);
-  const body = envelope.body as { content?: unknown; multiple?: boolean } | undefined;
-  const sections = body?.multiple
-    ? (body.content as Buffer[])
-    : body?.content
-      ? [body.content as Buffer]
-      : [];
-  return sections.map((s) => rhea.message.decode(Buffer.from(s)) as unknown as Message);
 }
