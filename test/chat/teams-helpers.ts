@@ -144,7 +144,7 @@ export function installActivity(serviceUrl: string, conversationId = CHANNEL) {
     id: 'cu-1',
     channelId: 'msteams',
     serviceUrl,
-    from: { id: '29:installer', aadObjectId: ALICE_AAD },
+    from: { id: '29:installer', aadObjectId: 'ffffffff-0000-0000-0000-000000000099' },
     recipient: { id: `28:${BOT_ID}`, name: 'kv-warden' },
     conversation: { id: conversationId, conversationType: 'channel', tenantId: 'tenant-1' },
     channelData: {

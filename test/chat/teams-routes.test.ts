@@ -242,6 +242,15 @@ describe('TeamsSurface', () => {
   });
 });
 
+describe('refresh user ids', () => {
+  it('lists responders by AAD form until Teams tells us their MRI, then by that MRI', async () => {
+    h = await startTeamsHarness(new TriageHandler(), { allowUnauthenticatedLocalDev: true });
+    expect(h.runtime.surface.refreshUserIds()).toEqual([`8:orgid:${ALICE_AAD}`]);
+    await postActivity(h.base, messageActivity(h.connector.serviceUrl, 'help', ALICE_AAD));
+    expect(h.runtime.surface.refreshUserIds()).toEqual([`29:${ALICE_AAD}`]);
+  });
+});
+
 describe('Teams routing by recorded conversation', () => {
   it('posts to the service URL recorded at install, not the default one', async () => {
     const handler = new TriageHandler();

@@ -36,6 +36,8 @@ export function registerTeamsHandlers(app: App, deps: TeamsHandlerDeps): void {
   const { handler, surface, store, directory, logger, clock } = deps;
 
   const remember = async (activity: InboundActivity) => {
+    if (activity.from?.aadObjectId && activity.from.id)
+      surface.noteUser(activity.from.aadObjectId, activity.from.id);
     const conversationId = activity.conversation?.id;
     if (!conversationId || !activity.serviceUrl) return;
     const tenantId = activity.conversation?.tenantId ?? activity.channelData?.tenant?.id;

@@ -78,14 +78,28 @@ export class TeamsSurface implements ChatSurface {
     return doc?.value.card;
   }
 
-  /** Teams user ids (MRIs) of people who may act on cards: their clients refresh to the actionable view. */
+  /**
+   * Teams user ids (MRIs) of people who may act on cards: their clients refresh to the actionable
+   * view. The MRI Teams sent us for that person (`from.id`) is used once seen; before that the
+   * AAD form `8:orgid:<object id>`.
+   */
   refreshUserIds(): string[] {
     const { directory } = this.deps;
     return directory
       .all()
       .filter((p) => p.teams && directory.rolesOf(p).some((r) => r === 'responder' || r === 'approver'))
-      .map((p) => `8:orgid:${p.teams}`);
+      .map((p) => {
+        const aad = (p.teams ?? '').toLowerCase();
+        return this.knownMris.get(aad) ?? `8:orgid:${aad}`;
+      });
   }
+
+  /** Remembers the MRI Teams uses for an AAD user (from any activity they sent). */
+  noteUser(aadObjectId: string, mri: string): void {
+    if (/^(29|8):[A-Za-z0-9:._-]{1,200}$/.test(mri)) this.knownMris.set(aadObjectId.toLowerCase(), mri);
+  }
+
+  private readonly knownMris = new Map<string, string>();
 
   /** The card as everyone sees it: read-only, refreshing to the actionable view for those who may act. */
   sharedView(card: AdaptiveCard): AdaptiveCard {
