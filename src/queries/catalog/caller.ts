@@ -1,5 +1,5 @@
 import { filterOf, type QuerySpec } from '../query-spec.js';
-import { type SqlParams, slicesCte, sqlSet } from '../sql-source.js';
+import { type SqlParams, slicesCte, sqlList } from '../sql-source.js';
 import { kqlSet, kqlTop, sqlWith } from './shared.js';
 
 /** Everything one principal (object id, app id or UPN) did, across vaults, in the period. */
@@ -28,10 +28,14 @@ export const caller: QuerySpec = {
   sql: (p) => {
     const params: SqlParams = {};
     return sqlWith(
-      `WITH ${slicesCte(filterOf(p), params)}
-SELECT vault AS Vault, operation AS OperationName, status AS Status, sum(cnt) AS Count, ${sqlSet('ip')} AS Ips,
+      `WITH ${slicesCte(filterOf(p), params)},
+per_ip AS (
+  SELECT vault, operation, status, ip, sum(cnt) AS cnt, min(first_ms) AS first_ms, max(last_ms) AS last_ms
+  FROM slices GROUP BY vault, operation, status, ip
+)
+SELECT vault AS Vault, operation AS OperationName, status AS Status, sum(cnt) AS Count, ${sqlList('ip')} AS Ips,
   min(first_ms) AS FirstSeen, max(last_ms) AS LastSeen
-FROM slices GROUP BY vault, operation, status
+FROM per_ip GROUP BY vault, operation, status
 ORDER BY LastSeen DESC, Vault ASC, OperationName ASC, Status ASC`,
       params,
       p,

@@ -1,5 +1,5 @@
 import { filterOf, type QuerySpec } from '../query-spec.js';
-import { EVENTS_TABLE, eventsWhere, type SqlParams, sqlSet } from '../sql-source.js';
+import { EVENTS_TABLE, eventsWhere, type SqlParams, sqlList } from '../sql-source.js';
 import { KQL_FAILURE, KQL_URI_PATH, kqlSet, kqlTop, SQL_FAILURE, SQL_URI_PATH, sqlWith } from './shared.js';
 
 /** Failed requests (HTTP ≥ 400, without the 401 Authentication challenge) by operation, status and URI. */
@@ -30,11 +30,15 @@ export const failures: QuerySpec = {
   sql: (p) => {
     const params: SqlParams = {};
     return sqlWith(
-      `SELECT operation AS OperationName, status AS Status, ${SQL_URI_PATH} AS RequestUri, count(*) AS Count,
-  ${sqlSet('principal')} AS Principals, max(time_ms) AS LastSeen
-FROM ${EVENTS_TABLE}
-WHERE ${eventsWhere(filterOf(p), params)} AND ${SQL_FAILURE}
-GROUP BY ALL
+      `WITH per_principal AS (
+  SELECT operation, status, ${SQL_URI_PATH} AS uri, principal, count(*) AS cnt, max(time_ms) AS last_ms
+  FROM ${EVENTS_TABLE}
+  WHERE ${eventsWhere(filterOf(p), params)} AND ${SQL_FAILURE}
+  GROUP BY ALL
+)
+SELECT operation AS OperationName, status AS Status, uri AS RequestUri, sum(cnt) AS Count,
+  ${sqlList('principal')} AS Principals, max(last_ms) AS LastSeen
+FROM per_principal GROUP BY operation, status, uri
 ORDER BY Count DESC, OperationName ASC, Status ASC, RequestUri ASC`,
       params,
       p,

@@ -1,5 +1,5 @@
 import { filterOf, type QuerySpec } from '../query-spec.js';
-import { type SqlParams, slicesCte, sqlSet } from '../sql-source.js';
+import { type SqlParams, slicesCte, sqlList } from '../sql-source.js';
 import { KQL_FAILED, KQL_OK, kqlSet, kqlTop, SQL_FAILED, SQL_OK, sqlWith } from './shared.js';
 
 /** Caller IPs with request counts and the principals behind each. */
@@ -31,12 +31,16 @@ export const ips: QuerySpec = {
   sql: (p) => {
     const params: SqlParams = {};
     return sqlWith(
-      `WITH ${slicesCte(filterOf(p), params)}
-SELECT ip AS CallerIp, sum(cnt) AS Requests,
-  coalesce(sum(cnt) FILTER (WHERE ${SQL_OK}), 0) AS Succeeded, coalesce(sum(cnt) FILTER (WHERE ${SQL_FAILED}), 0) AS Failed,
-  count(DISTINCT principal) AS PrincipalCount, ${sqlSet('principal')} AS Principals,
-  min(first_ms) AS FirstSeen, max(last_ms) AS LastSeen
-FROM slices GROUP BY ip
+      `WITH ${slicesCte(filterOf(p), params)},
+per_principal AS (
+  SELECT ip, principal, sum(cnt) AS requests,
+    coalesce(sum(cnt) FILTER (WHERE ${SQL_OK}), 0) AS ok, coalesce(sum(cnt) FILTER (WHERE ${SQL_FAILED}), 0) AS failed,
+    min(first_ms) AS first_ms, max(last_ms) AS last_ms
+  FROM slices GROUP BY ip, principal
+)
+SELECT ip AS CallerIp, sum(requests) AS Requests, sum(ok) AS Succeeded, sum(failed) AS Failed,
+  count(*) AS PrincipalCount, ${sqlList('principal')} AS Principals, min(first_ms) AS FirstSeen, max(last_ms) AS LastSeen
+FROM per_principal GROUP BY ip
 ORDER BY Requests DESC, CallerIp ASC`,
       params,
       p,

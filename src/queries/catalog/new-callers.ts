@@ -1,6 +1,6 @@
 import { kqlDatetime } from '../kql-literal.js';
 import { filterOf, type QuerySpec } from '../query-spec.js';
-import { type SqlParams, slicesCte, sqlSet } from '../sql-source.js';
+import { type SqlParams, slicesCte, sqlList } from '../sql-source.js';
 import { kqlSet, kqlTop, sqlWith } from './shared.js';
 
 /** How far back a principal must be absent to count as new. */
@@ -42,10 +42,14 @@ export const newCallers: QuerySpec = {
     const cte = slicesCte(f, params);
     params.periodStart = p.range.startMs;
     return sqlWith(
-      `WITH ${cte}
-SELECT principal AS Principal, max(upn) AS Upn, max(app_id) AS AppId, sum(cnt) AS Operations, ${sqlSet('ip')} AS Ips,
+      `WITH ${cte},
+per_ip AS (
+  SELECT principal, ip, max(upn) AS upn, max(app_id) AS app_id, sum(cnt) AS ops, min(first_ms) AS first_ms, max(last_ms) AS last_ms
+  FROM slices GROUP BY principal, ip
+)
+SELECT principal AS Principal, max(upn) AS Upn, max(app_id) AS AppId, sum(ops) AS Operations, ${sqlList('ip')} AS Ips,
   min(first_ms) AS FirstSeen, max(last_ms) AS LastSeen
-FROM slices GROUP BY principal
+FROM per_ip GROUP BY principal
 HAVING min(first_ms) >= $periodStart
 ORDER BY FirstSeen DESC, Principal ASC`,
       params,

@@ -9,7 +9,7 @@ export const SQL_OK = 'status BETWEEN 200 AND 299';
 export const SQL_FAILED = 'status >= 400';
 export const SQL_FAILURE = "status >= 400 AND NOT (operation = 'Authentication' AND status = 401)";
 
-/** Up to 20 distinct non-empty values, sorted, comma-separated (same shape as sqlSet). */
+/** Up to 20 distinct non-empty values, sorted, comma-separated (same shape as sqlList). */
 export function kqlSet(column: string): string {
   return `strcat_array(array_slice(array_sort_asc(make_set_if(${column}, isnotempty(${column}))), 0, 19), ", ")`;
 }

@@ -1,5 +1,5 @@
 import { filterOf, type QuerySpec } from '../query-spec.js';
-import { type SqlParams, slicesCte, sqlSet } from '../sql-source.js';
+import { type SqlParams, slicesCte, sqlList } from '../sql-source.js';
 import { KQL_FAILED, KQL_OK, kqlSet, kqlTop, SQL_FAILED, SQL_OK, sqlWith } from './shared.js';
 
 /** Principals (object id, else app id, UPN, IP) that touched the vault in the period. */
@@ -34,11 +34,16 @@ export const who: QuerySpec = {
     const params: SqlParams = {};
     const f = filterOf(p);
     return sqlWith(
-      `WITH ${slicesCte(f, params)}
-SELECT principal AS Principal, max(upn) AS Upn, max(app_id) AS AppId, sum(cnt) AS Operations,
-  coalesce(sum(cnt) FILTER (WHERE ${SQL_OK}), 0) AS Succeeded, coalesce(sum(cnt) FILTER (WHERE ${SQL_FAILED}), 0) AS Failed,
-  ${sqlSet('ip')} AS Ips, min(first_ms) AS FirstSeen, max(last_ms) AS LastSeen
-FROM slices GROUP BY principal
+      `WITH ${slicesCte(f, params)},
+per_ip AS (
+  SELECT principal, ip, max(upn) AS upn, max(app_id) AS app_id, sum(cnt) AS ops,
+    coalesce(sum(cnt) FILTER (WHERE ${SQL_OK}), 0) AS ok, coalesce(sum(cnt) FILTER (WHERE ${SQL_FAILED}), 0) AS failed,
+    min(first_ms) AS first_ms, max(last_ms) AS last_ms
+  FROM slices GROUP BY principal, ip
+)
+SELECT principal AS Principal, max(upn) AS Upn, max(app_id) AS AppId, sum(ops) AS Operations,
+  sum(ok) AS Succeeded, sum(failed) AS Failed, ${sqlList('ip')} AS Ips, min(first_ms) AS FirstSeen, max(last_ms) AS LastSeen
+FROM per_ip GROUP BY principal
 ORDER BY Operations DESC, Principal ASC`,
       params,
       p,
