@@ -7,6 +7,7 @@ import { compactEvent, type RuleEvent, StringPool } from './rule-event.js';
 import { RULE_IDS, type RuleId, type Severity } from './rule-ids.js';
 import { RULE_FACTORIES } from './rules/index.js';
 import type { Finding, Rule, RuleContext } from './rules/rule.js';
+import { SeenKeys } from './seen-keys.js';
 
 export interface EngineOptions {
   readonly detection: DetectionConfig;
@@ -22,7 +23,7 @@ interface EngineState {
   maxSeen: number | null;
   watermark: number | null;
   buffered: RuleEvent[];
-  recent: [string, number][];
+  seen: unknown;
   vaultSince: [string, number][];
   rules: Partial<Record<RuleId, unknown>>;
 }
@@ -43,11 +44,8 @@ export class DetectionEngine {
   private readonly lateness: number;
   private buffer = new EventBuffer();
   private readonly pool = new StringPool();
-  /** Event keys buffered or released recently (key → event time), to drop duplicates. */
-  private recent = new Map<string, number>();
-  /** Released keys in release order (≈ event-time order), to expire `recent` from the front. */
-  private released: string[] = [];
-  private releasedHead = 0;
+  /** Event keys seen within the last one to two lateness spans, to drop duplicates. */
+  private seen: SeenKeys;
   private since = new Map<string, number>();
   private maxSeen: number | undefined;
   private watermark: number | undefined;
@@ -57,6 +55,7 @@ export class DetectionEngine {
   constructor(options: EngineOptions) {
     const d = options.detection;
     this.lateness = d.lateness;
+    this.seen = new SeenKeys(d.lateness);
     const ctx: RuleContext = {
       detection: d,
       vaults: Object.fromEntries(Object.entries(options.vaults).map(([k, v]) => [k.toLowerCase(), v])),
@@ -85,12 +84,7 @@ export class DetectionEngine {
     engine.maxSeen = s.maxSeen ?? undefined;
     engine.watermark = s.watermark ?? undefined;
     for (const e of s.buffered) engine.buffer.push(e);
-    engine.recent = new Map(s.recent);
-    const buffered = new Set(s.buffered.map((e) => e.key));
-    engine.released = s.recent
-      .filter(([k]) => !buffered.has(k))
-      .sort((a, b) => a[1] - b[1])
-      .map(([k]) => k);
+    engine.seen = SeenKeys.fromState(options.detection.lateness, s.seen);
     engine.since = new Map(s.vaultSince);
     for (const rule of engine.rules) if (s.rules[rule.id] !== undefined) rule.importState(s.rules[rule.id]);
     return engine;
@@ -98,8 +92,7 @@ export class DetectionEngine {
 
   /** Accepts one event; returns the detections of every event the watermark has now released. */
   push(event: RuleEvent): Detection[] {
-    if (this.recent.has(event.key)) return [];
-    this.recent.set(event.key, event.timeMs);
+    if (!this.seen.add(event.key)) return [];
     this.buffer.push(compactEvent(event, this.pool));
     if (this.maxSeen === undefined || event.timeMs > this.maxSeen) this.maxSeen = event.timeMs;
     return this.release(this.maxSeen - this.lateness);
@@ -134,7 +127,7 @@ export class DetectionEngine {
       maxSeen: this.maxSeen ?? null,
       watermark: this.watermark ?? null,
       buffered: this.buffer.toSortedArray(),
-      recent: [...this.recent].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1)),
+      seen: this.seen.exportState(),
       vaultSince: [...this.since],
       rules: Object.fromEntries(this.rules.map((rule) => [rule.id, rule.exportState()])),
     };
@@ -152,7 +145,6 @@ export class DetectionEngine {
   private readonly evaluateFn = (e: RuleEvent) => this.evaluate(e);
 
   private evaluate(e: RuleEvent): void {
-    this.released.push(e.key);
     const first = this.since.get(e.vault);
     if (first === undefined || e.timeMs < first) this.since.set(e.vault, e.timeMs);
     for (let i = 0; i < this.rules.length; i++) this.rules[i]!.observe(e, this.reporters[i]!);
@@ -160,19 +152,7 @@ export class DetectionEngine {
 
   private prune(wm: number): void {
     this.nextPrune = wm + PRUNE_EVERY_MS;
-    const horizon = wm - this.lateness;
-    let i = this.releasedHead;
-    for (; i < this.released.length; i++) {
-      const key = this.released[i]!;
-      const t = this.recent.get(key);
-      if (t !== undefined && t >= horizon) break;
-      this.recent.delete(key);
-    }
-    this.releasedHead = i;
-    if (i > 4096 && i * 2 > this.released.length) {
-      this.released = this.released.slice(i);
-      this.releasedHead = 0;
-    }
+    this.seen.advance(wm);
     for (const rule of this.rules) rule.prune(wm);
   }
 
