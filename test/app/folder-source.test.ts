@@ -160,6 +160,40 @@ describe('folder source', () => {
     expect(second.times).toEqual(['2025-06-02T09:31:00.000Z']);
   });
 
+  it('hands many small hourly files to the pipeline as one batch, within the batch limit', async () => {
+    for (const hour of ['01', '02', '03', '04', '05'])
+      await write(
+        blobPath('kv-a', hour),
+        line(`2025-06-02T${hour}:10:00Z`) + line(`2025-06-02T${hour}:20:00Z`),
+      );
+    const pipeline = new CollectingPipeline();
+    const src = source(pipeline, new MemoryStore(), { batchItems: 4 });
+    await src.start();
+    await src.stop();
+    expect(pipeline.items).toHaveLength(10);
+    expect(pipeline.origins).toHaveLength(3);
+  });
+
+  it('does not advance offsets when the pipeline refuses a batch, and delivers it again on the next poll', async () => {
+    await write(blobPath('kv-a', '09'), line('2025-06-02T09:30:00Z'));
+    const accepted: string[] = [];
+    let refuse = true;
+    const pipeline: IntakePipeline = {
+      async ingest(items) {
+        if (refuse) throw new Error('store unavailable');
+        for (const i of items) if (i.kind === 'audit') accepted.push(i.event.time);
+        return { accepted: items.length, duplicates: 0, alerts: 0 };
+      },
+    };
+    const store = new MemoryStore();
+    const src = source(pipeline, store);
+    await expect(src.poll()).rejects.toThrow('store unavailable');
+    refuse = false;
+    await src.poll();
+    await src.stop();
+    expect(accepted).toEqual(['2025-06-02T09:30:00.000Z']);
+  });
+
   it('reads a file again from the start when it shrinks (replaced)', async () => {
     const file = await write(
       blobPath('kv-a', '09'),

@@ -1,6 +1,6 @@
 import { open } from 'node:fs/promises';
 import { CHECKPOINTS, saveCheckpoint } from '../../app/intake-pipeline.js';
-import type { MalformedRecord } from '../../audit/audit-event.js';
+import type { AuditItem, MalformedRecord } from '../../audit/audit-event.js';
 import { parseChunk } from '../../audit/parse-chunk.js';
 import type { Store } from '../../store/store.js';
 import type { Logger } from '../../util/logger.js';
@@ -21,6 +21,8 @@ export interface FolderSourceOptions {
   readonly pollMs?: number;
   /** Largest read per step. Default 4 MiB. */
   readonly chunkBytes?: number;
+  /** Records collected (across files) before they are handed to the pipeline in one call. Default 5,000. */
+  readonly batchItems?: number;
   /**
    * A file untouched for this long is complete: a last line without a newline (or a legacy
    * `{"records":[…]}` file) is parsed instead of waited for. Default 60 s.
@@ -29,6 +31,12 @@ export interface FolderSourceOptions {
   readonly now?: () => number;
   /** Called for every malformed record (besides the log line and the metric). */
   readonly onMalformed?: (record: MalformedRecord) => void;
+}
+
+/** Records read but not yet handed to the pipeline, and the file offsets they take us to. */
+interface Batch {
+  items: AuditItem[];
+  readonly positions: Map<string, FileOffset>;
 }
 
 interface FileOffset {
@@ -48,6 +56,7 @@ export class FolderSource {
   private readonly name: string;
   private readonly pollMs: number;
   private readonly chunkBytes: number;
+  private readonly batchItems: number;
   private readonly settleMs: number;
   private readonly now: () => number;
   private readonly offsets = new Map<string, FileOffset>();
@@ -63,6 +72,7 @@ export class FolderSource {
     this.name = options.name ?? 'folder';
     this.pollMs = options.pollMs ?? 1_000;
     this.chunkBytes = options.chunkBytes ?? 4 * 1024 * 1024;
+    this.batchItems = options.batchItems ?? 5_000;
     this.settleMs = options.settleMs ?? 60_000;
     this.now = options.now ?? Date.now;
   }
@@ -109,10 +119,33 @@ export class FolderSource {
 
   private async pass(): Promise<void> {
     const files = await listFiles(this.options.root);
-    for (const file of files) {
-      if (this.stopped) return;
-      await this.readFile(file);
+    const batch: Batch = { items: [], positions: new Map() };
+    try {
+      for (const file of files) {
+        if (this.stopped) break;
+        await this.readFile(file, batch);
+      }
+    } finally {
+      await this.flush(batch);
     }
+  }
+
+  /**
+   * Hands the collected records to the pipeline in one call (many small hourly files make one batch),
+   * then, once they are durable, advances and stores the offsets of every file they came from.
+   */
+  private async flush(batch: Batch): Promise<void> {
+    if (batch.positions.size === 0) return;
+    const first = batch.positions.keys().next().value as string;
+    if (batch.items.length > 0)
+      await this.options.pipeline.ingest(batch.items, { source: `${this.name}:${first}` });
+    for (const [relative, position] of batch.positions) {
+      this.offsets.set(relative, position);
+      const id = `${this.name}:${relative}`;
+      this.versions.set(id, await saveCheckpoint(this.options.store, id, position, this.versions.get(id)));
+    }
+    batch.items = [];
+    batch.positions.clear();
   }
 
   private checkpointId(file: FoundFile): string {
@@ -128,7 +161,7 @@ export class FolderSource {
     return offset;
   }
 
-  private async readFile(file: FoundFile): Promise<void> {
+  private async readFile(file: FoundFile, batch: Batch): Promise<void> {
     const { logger } = this.options;
     let position = await this.offsetOf(file);
     if (file.size < position.offset) {
@@ -150,7 +183,6 @@ export class FolderSource {
         const buf = Buffer.alloc(length);
         const { bytesRead } = await handle.read(buf, 0, length, position.offset);
         if (bytesRead === 0) break;
-        const source = `${this.name}:${file.relative}`;
         const parsed = parseChunk(buf.subarray(0, bytesRead), {
           source: file.path,
           firstLine: position.line,
@@ -168,11 +200,10 @@ export class FolderSource {
           continue;
         }
         readSize = this.chunkBytes;
-        if (parsed.items.length > 0) await this.options.pipeline.ingest(parsed.items, { source });
+        for (const item of parsed.items) batch.items.push(item);
         position = { offset: position.offset + parsed.consumedBytes, line: position.line + parsed.lines };
-        this.offsets.set(file.relative, position);
-        const id = this.checkpointId(file);
-        this.versions.set(id, await saveCheckpoint(this.options.store, id, position, this.versions.get(id)));
+        batch.positions.set(file.relative, position);
+        if (batch.items.length >= this.batchItems) await this.flush(batch);
       }
     } finally {
       await handle.close();
