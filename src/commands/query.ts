@@ -30,6 +30,10 @@ periods: today (since UTC midnight) or 30m, 24h, 7d, … up to 90d (default 24h)
  * Exit codes: 0 ok, 2 usage/configuration/parameter error, 1 other failure.
  */
 export async function run(args: string[], io: CommandIo): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    io.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(args);

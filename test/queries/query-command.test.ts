@@ -107,6 +107,12 @@ describe('kv-warden query', () => {
     expect(o2.out()).toContain('kv-prod-payments,SecretGet,200,2,10.20.1.15,');
   });
 
+  test('--help prints the usage and exits 0', async () => {
+    const o = io();
+    expect(await run(['--help'], o)).toBe(0);
+    expect(o.out()).toMatch(/usage: kv-warden query NAME/);
+  });
+
   test.each([
     [['who', '--vault', "kv'; drop"], /invalid vault/],
     [['who', '--since', '91d'], /invalid since/],
