@@ -24,6 +24,7 @@ interface EngineState {
   watermark: number | null;
   buffered: RuleEvent[];
   seen: unknown;
+  nextPrune: number | null;
   vaultSince: [string, number][];
   rules: Partial<Record<RuleId, unknown>>;
 }
@@ -35,7 +36,8 @@ interface EngineState {
  *   the lateness gives exactly the detections of sorted input;
  * - an event older than the watermark ("too late") is NOT dropped: it is released at once and evaluated
  *   against the current state (windows that have moved on may no longer count it);
- * - the same event key seen again within the lateness horizon is ignored (the same record in two shapes).
+ * - the same event key seen again within one to two lateness spans is ignored (the same record in two
+ *   shapes, a blob read twice).
  * State is compact (windows and per-day aggregates), pruned as the watermark advances, and JSON-serializable.
  */
 export class DetectionEngine {
@@ -83,7 +85,8 @@ export class DetectionEngine {
     const engine = new DetectionEngine(options);
     engine.maxSeen = s.maxSeen ?? undefined;
     engine.watermark = s.watermark ?? undefined;
-    for (const e of s.buffered) engine.buffer.push(e);
+    for (const e of s.buffered) engine.buffer.push(compactEvent(e, engine.pool));
+    engine.nextPrune = s.nextPrune ?? Number.NEGATIVE_INFINITY;
     engine.seen = SeenKeys.fromState(options.detection.lateness, s.seen);
     engine.since = new Map(s.vaultSince);
     for (const rule of engine.rules) if (s.rules[rule.id] !== undefined) rule.importState(s.rules[rule.id]);
@@ -128,6 +131,7 @@ export class DetectionEngine {
       watermark: this.watermark ?? null,
       buffered: this.buffer.toSortedArray(),
       seen: this.seen.exportState(),
+      nextPrune: Number.isFinite(this.nextPrune) ? this.nextPrune : null,
       vaultSince: [...this.since],
       rules: Object.fromEntries(this.rules.map((rule) => [rule.id, rule.exportState()])),
     };
