@@ -56,7 +56,9 @@ export class QueryPlanner {
   prepare(req: QueryRequest): PreparedQuery {
     const spec = specFor(req.name.toLowerCase());
     if (!spec)
-      throw new UsageError(`unknown query "${req.name.slice(0, 40)}"; known: ${QUERY_NAMES.join(', ')}`);
+      throw new UsageError(
+        `unknown query "${req.name.slice(0, 40).replace(/[^\x20-\x7e]/g, '?')}"; known: ${QUERY_NAMES.join(', ')}`,
+      );
     if (spec.needs.caller === 'required' && !req.caller)
       throw new InvalidParameterError('caller', `the ${spec.name} query needs an object id, app id or UPN`);
     if (spec.needs.caller === 'none' && req.caller !== undefined)
