@@ -6,6 +6,7 @@ import { type FetchLike, pagerDutyFromConfig } from './alerts/pagerduty.js';
 import { routeAlert } from './alerts/routing.js';
 import { alertsCommand } from './app/alerts-command.js';
 import { AppChatHandler } from './app/app-chat-handler.js';
+import { consoleUrlBase, isLoopbackHost, named, withTimeout } from './app/app-util.js';
 import { registerChatAdapters } from './app/chat-adapters.js';
 import { DEMO_AUDIT_LOGS } from './app/demo.js';
 import {
@@ -286,39 +287,5 @@ function restoreDetector(state: unknown, options: EngineOptions, logger: Logger)
   } catch (err) {
     logger.warn({ err }, 'detector checkpoint unusable; starting with empty detector state');
     return new DetectionEngine(options);
-  }
-}
-
-function named(name: string, source: FolderSource): IntakeSource {
-  return {
-    name,
-    get connected() {
-      return source.connected;
-    },
-    start: () => source.start(),
-    stop: () => source.stop(),
-  };
-}
-
-function isLoopbackHost(host: string): boolean {
-  return host === '127.0.0.1' || host === 'localhost' || host === '::1' || host.startsWith('127.');
-}
-
-function consoleUrlBase(fastify: FastifyInstance, host: string): string {
-  const address = fastify.server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  const shown = host === '::1' ? '[::1]' : host === 'localhost' ? 'localhost' : host;
-  return `http://${shown}:${port}`;
-}
-
-async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), ms);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    if (timer) clearTimeout(timer);
   }
 }
