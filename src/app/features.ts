@@ -12,6 +12,7 @@ import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import type { Metrics } from '../util/metrics.js';
 import type { AppChatHandler } from './app-chat-handler.js';
+import { ingestFeature } from './ingest-feature.js';
 import type { DefaultIntakePipeline } from './intake-pipeline.js';
 import { rotationFeature } from './rotation-feature.js';
 
@@ -65,4 +66,4 @@ export interface AppFeature {
  * The features `kv-warden serve` runs. Areas add theirs here (one import and one entry each);
  * `createApp` also accepts extra features for tests.
  */
-export const DEFAULT_FEATURES: readonly AppFeature[] = [queriesFeature, rotationFeature];
+export const DEFAULT_FEATURES: readonly AppFeature[] = [ingestFeature, queriesFeature, rotationFeature];
