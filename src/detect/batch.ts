@@ -18,12 +18,11 @@ interface Cursor {
   head: AuditEvent;
 }
 
+/** The next audit event of an input (notices are skipped), undefined at its end. */
 async function nextEvent(it: AsyncIterator<AuditItem>): Promise<AuditEvent | undefined> {
-  for (;;) {
-    const r = await it.next();
-    if (r.done) return undefined;
+  for (let r = await it.next(); !r.done; r = await it.next())
     if (r.value.kind === 'audit') return r.value.event;
-  }
+  return undefined;
 }
 
 /**
@@ -69,8 +68,10 @@ export async function detectBatch(
     }
     if (!min) break;
     take(engine.push(min.head));
-    const head = await nextEvent(min.it);
-    if (head) min.head = head;
+    // Inline fast path of nextEvent: one await per event.
+    let r = await min.it.next();
+    while (!r.done && r.value.kind !== 'audit') r = await min.it.next();
+    if (!r.done && r.value.kind === 'audit') min.head = r.value.event;
     else active.splice(active.indexOf(min), 1);
   }
   take(engine.flush());

@@ -52,12 +52,19 @@ export class SeenKeys {
 }
 
 function split(key: string): [number, number] {
-  // Hex keys give 4 bits a character; any other key is hashed (FNV-1a) into the same two numbers.
-  if (/^[0-9a-f]{15,}$/i.test(key))
-    return [
-      Number.parseInt(key.slice(0, 7), 16) & 0x3fffffff,
-      Number.parseInt(key.slice(7, 15), 16) & 0x3fffffff,
-    ];
+  // Hex keys: the first 7 and next 8 hex digits (4 bits each), masked to 30 bits. Anything else: FNV-1a.
+  if (key.length >= 15) {
+    let a = 0;
+    let b = 0;
+    let i = 0;
+    for (; i < 15; i++) {
+      const d = hexValue(key.charCodeAt(i));
+      if (d < 0) break;
+      if (i < 7) a = a * 16 + d;
+      else b = b * 16 + d;
+    }
+    if (i === 15) return [a & 0x3fffffff, b & 0x3fffffff];
+  }
   let h1 = 0x811c9dc5;
   let h2 = 0x01000193;
   for (let i = 0; i < key.length; i++) {
@@ -66,6 +73,13 @@ function split(key: string): [number, number] {
     h2 = Math.imul(h2 ^ c, 0x5bd1e995);
   }
   return [h1 & 0x3fffffff, h2 & 0x3fffffff];
+}
+
+function hexValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
 }
 
 function has(m: Map<number, number | number[]>, a: number, b: number): boolean {

@@ -28,7 +28,8 @@ interface Episode {
 export class BulkEnumerationRule implements Rule {
   readonly id = 'bulk-enumeration' as const;
   readonly defaultSeverity = 'high' as const;
-  private episodes = new Map<string, Episode>();
+  /** vault → principal → episode (nested, so no key string is built per event). */
+  private episodes = new Map<string, Map<string, Episode>>();
   constructor(private readonly ctx: RuleContext) {}
 
   observe(e: RuleEvent, report: (f: Finding) => void): void {
@@ -36,12 +37,16 @@ export class BulkEnumerationRule implements Rule {
     const isList = LISTS.has(e.operation);
     if (!isList && !GETS.has(e.operation)) return;
     const { distinctObjects, window } = this.ctx.detection.bulkEnumeration;
-    const id = `${e.vault}|${e.principal}`;
-    let ep = this.episodes.get(id);
+    let perVault = this.episodes.get(e.vault);
+    let ep = perVault?.get(e.principal);
     if (isList) {
+      if (!perVault) {
+        perVault = new Map();
+        this.episodes.set(e.vault, perVault);
+      }
       if (!ep) {
         ep = { lists: [], gets: [], last: e.timeMs };
-        this.episodes.set(id, ep);
+        perVault.set(e.principal, ep);
       }
       insertSorted(ep.lists, e.timeMs);
       dropBefore(ep.lists, e.timeMs - window);
@@ -60,7 +65,7 @@ export class BulkEnumerationRule implements Rule {
     if (ep.gets.length < distinctObjects) return;
     const keys = ep.gets.map(([, , k]) => k);
     const count = ep.gets.length;
-    this.episodes.delete(id);
+    perVault?.delete(e.principal);
     report({
       event: e,
       summary: `${actorOf(e)} listed vault ${e.vault} and then read ${count} different objects within ${Math.max(1, Math.round((t - firstList) / 60_000))} min`,
@@ -71,15 +76,23 @@ export class BulkEnumerationRule implements Rule {
 
   prune(watermarkMs: number): void {
     const window = this.ctx.detection.bulkEnumeration.window;
-    for (const [id, ep] of this.episodes) if (ep.last <= watermarkMs - window) this.episodes.delete(id);
+    for (const [vault, perVault] of this.episodes) {
+      for (const [p, ep] of perVault) if (ep.last <= watermarkMs - window) perVault.delete(p);
+      if (perVault.size === 0) this.episodes.delete(vault);
+    }
   }
 
   exportState(): unknown {
-    return mapToEntries(this.episodes);
+    return [...this.episodes].map(([vault, perVault]) => [vault, mapToEntries(perVault)]);
   }
 
   importState(state: unknown): void {
-    this.episodes = entriesToMap<Episode>(state);
+    this.episodes = new Map(
+      (Array.isArray(state) ? (state as [string, unknown][]) : []).map(([v, m]) => [
+        v,
+        entriesToMap<Episode>(m),
+      ]),
+    );
   }
 }
 

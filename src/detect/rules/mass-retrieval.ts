@@ -26,7 +26,8 @@ interface Counter {
 export class MassRetrievalRule implements Rule {
   readonly id = 'mass-secret-retrieval' as const;
   readonly defaultSeverity = 'high' as const;
-  private counters = new Map<string, Counter>();
+  /** vault → principal → counter (nested, so no key string is built per event). */
+  private counters = new Map<string, Map<string, Counter>>();
   private lastSweep: number | undefined;
   constructor(private readonly ctx: RuleContext) {}
 
@@ -34,11 +35,15 @@ export class MassRetrievalRule implements Rule {
     if (!e.success || e.principal === 'unknown' || !GETS.has(e.operation)) return;
     const { threshold, window, baselineFactor } = this.ctx.detection.massRetrieval;
     const bucketMs = Math.max(1000, Math.floor(window / BUCKETS));
-    const id = `${e.vault}|${e.principal}`;
-    let c = this.counters.get(id);
+    let perVault = this.counters.get(e.vault);
+    if (!perVault) {
+      perVault = new Map();
+      this.counters.set(e.vault, perVault);
+    }
+    let c = perVault.get(e.principal);
     if (!c) {
       c = { buckets: [], days: [], inWindow: 0 };
-      this.counters.set(id, c);
+      perVault.set(e.principal, c);
     }
     const bucket = Math.floor(e.timeMs / bucketMs);
     addCount(c.buckets, bucket);
@@ -85,24 +90,32 @@ export class MassRetrievalRule implements Rule {
     if (sweep === this.lastSweep) return;
     this.lastSweep = sweep;
     const firstDay = Math.floor(watermarkMs / DAY) - this.ctx.detection.baselineDays;
-    for (const [id, c] of this.counters) {
-      while (c.days.length > 0 && c.days[0]![0] < firstDay) c.days.shift();
-      const bucketMs = Math.max(1000, Math.floor(window / BUCKETS));
-      const lastBucket = c.buckets[c.buckets.length - 1]?.[0];
-      if (lastBucket !== undefined && (lastBucket + 1) * bucketMs <= watermarkMs - window) {
-        c.buckets = [];
-        c.inWindow = 0;
+    const bucketMs = Math.max(1000, Math.floor(window / BUCKETS));
+    for (const [vault, perVault] of this.counters) {
+      for (const [principal, c] of perVault) {
+        while (c.days.length > 0 && c.days[0]![0] < firstDay) c.days.shift();
+        const lastBucket = c.buckets[c.buckets.length - 1]?.[0];
+        if (lastBucket !== undefined && (lastBucket + 1) * bucketMs <= watermarkMs - window) {
+          c.buckets = [];
+          c.inWindow = 0;
+        }
+        if (c.days.length === 0 && c.buckets.length === 0) perVault.delete(principal);
       }
-      if (c.days.length === 0 && c.buckets.length === 0) this.counters.delete(id);
+      if (perVault.size === 0) this.counters.delete(vault);
     }
   }
 
   exportState(): unknown {
-    return mapToEntries(this.counters);
+    return [...this.counters].map(([vault, perVault]) => [vault, mapToEntries(perVault)]);
   }
 
   importState(state: unknown): void {
-    this.counters = entriesToMap<Counter>(state);
+    this.counters = new Map(
+      (Array.isArray(state) ? (state as [string, unknown][]) : []).map(([v, m]) => [
+        v,
+        entriesToMap<Counter>(m),
+      ]),
+    );
   }
 }
 
