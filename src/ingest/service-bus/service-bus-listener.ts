@@ -23,6 +23,10 @@ export interface ServiceBusListenerOptions {
   readonly maxLockRenewalMs: number;
   /** A session with no message for this long is released so other vaults get a turn. Default 2 s. */
   readonly sessionIdleMs?: number;
+  /** Longest wait for a session batch to fill (bounds added latency). Default 50 ms. */
+  readonly sessionPollMs?: number;
+  /** Messages per session batch (one pipeline call, in order). Default 32. */
+  readonly sessionBatch?: number;
   /** Wait after "no unlocked session" before asking again. Default 1 s. */
   readonly sessionRetryMs?: number;
   /** First back-off before abandoning after a transient failure (doubles per delivery). Default 1 s, max 30 s. */
@@ -84,8 +88,11 @@ export class ServiceBusListener {
       {
         processMessage: async (m) => {
           // Arrived while stopping: hand it straight back so another replica (or the next start) takes it.
-          if (this.stopping) return receiver.abandonMessage(m).catch(() => {});
-          return this.track(this.handle(receiver, [m], { source }));
+          if (this.stopping) {
+            await receiver.abandonMessage(m).catch(() => {});
+            return;
+          }
+          await this.track(this.handle(receiver, [m], { source }));
         },
         processError: async (args) => {
           if (!this.stopping)
@@ -128,72 +135,77 @@ export class ServiceBusListener {
     }
   }
 
-  private drainSession(e: EntityRef, receiver: ServiceBusSessionReceiver): Promise<void> {
+  /**
+   * Drains one session in order: batches of up to `sessionBatch` messages (one pipeline call each), polled
+   * every `sessionPollMs`; the session is released after `sessionIdleMs` without messages.
+   */
+  private async drainSession(e: EntityRef, receiver: ServiceBusSessionReceiver): Promise<void> {
     const source = `servicebus:${e.label}`;
     const vault = receiver.sessionId.toLowerCase();
     const idleMs = this.o.sessionIdleMs ?? 2_000;
-    return new Promise<void>((resolve) => {
-      let idle: NodeJS.Timeout | undefined;
-      let busy = false;
-      let finished = false;
-      const finish = () => {
-        if (finished || busy) return;
-        finished = true;
-        if (idle) clearTimeout(idle);
-        this.wakeups.delete(finish);
-        void sub.close().finally(resolve);
-      };
-      const arm = () => {
-        if (idle) clearTimeout(idle);
-        idle = setTimeout(finish, idleMs);
-      };
-      this.wakeups.add(finish);
-      const sub = receiver.subscribe(
-        {
-          processMessage: async (m) => {
-            if (finished || this.stopping) {
-              await receiver.abandonMessage(m).catch(() => {});
-              return;
-            }
-            busy = true;
-            if (idle) clearTimeout(idle);
-            try {
-              await this.track(this.handle(receiver, [m], { source, vault }));
-            } finally {
-              busy = false;
-              if (this.stopping) finish();
-              else arm();
-            }
-          },
-          processError: async (args) => {
-            const code = (args.error as { code?: string }).code;
-            if (code === 'SessionLockLost') {
-              busy = false;
-              finish();
-            } else if (!this.stopping) {
-              this.o.logger.warn({ source, vault, err: args.error.message }, 'service bus session error');
-            }
-          },
-        },
-        { autoCompleteMessages: false, maxConcurrentCalls: 1 },
-      );
-      arm();
-    });
+    const pollMs = Math.min(this.o.sessionPollMs ?? 50, idleMs);
+    // Completions still on the wire: the next batch need not wait for them (its events are durable and
+    // ordered already), but the session is only released once they are settled.
+    const completing = new Set<Promise<unknown>>();
+    let idleFor = 0;
+    try {
+      while (!this.stopping && idleFor < idleMs) {
+        let batch: ServiceBusReceivedMessage[];
+        try {
+          batch = await receiver.receiveMessages(this.o.sessionBatch ?? 32, { maxWaitTimeInMs: pollMs });
+        } catch (err) {
+          if ((err as { code?: string }).code !== 'SessionLockLost' && !this.stopping) {
+            this.o.logger.warn({ source, vault, err: (err as Error).message }, 'service bus session error');
+          }
+          return;
+        }
+        if (batch.length === 0) {
+          idleFor += pollMs;
+          continue;
+        }
+        idleFor = 0;
+        if (this.stopping) {
+          for (const m of batch) await receiver.abandonMessage(m).catch(() => {});
+          return;
+        }
+        const { completing: done } = await this.track(this.handle(receiver, batch, { source, vault }, false));
+        if (done) {
+          completing.add(done);
+          void done.finally(() => completing.delete(done));
+        }
+      }
+    } finally {
+      await Promise.allSettled([...completing]);
+    }
   }
 
+  /**
+   * Ingests and settles. With `awaitComplete` false, completions are left running and returned (the
+   * caller tracks them); abandons and dead-letters are always awaited, so an abandoned message is
+   * redelivered before any later message of its session is handled.
+   */
   private async handle(
     receiver: ServiceBusReceiver,
     messages: ServiceBusReceivedMessage[],
     origin: { source: string; vault?: string },
-  ): Promise<void> {
+    awaitComplete = true,
+  ): Promise<{ completing?: Promise<unknown> }> {
     const settlements = await processMessages(messages, origin, this.o);
+    const completions: Promise<unknown>[] = [];
+    let waited = false;
     for (const [m, s] of settlements) {
+      // One back-off per batch before its first abandon; the rest follow at once, in order.
       const delayMs =
-        s.action === 'abandon'
+        s.action === 'abandon' && !waited
           ? abandonDelay(m.deliveryCount, this.o.abandonBaseMs ?? 1_000, this.o.abandonMaxMs ?? 30_000)
           : 0;
-      await settle(receiver, m, s, { logger: this.o.logger, delayMs, source: origin.source });
+      if (s.action === 'abandon') waited = true;
+      const p = settle(receiver, m, s, { logger: this.o.logger, delayMs, source: origin.source });
+      if (s.action === 'complete' && !awaitComplete) completions.push(this.track(p));
+      else await p;
     }
+    // Wrapped: an async function returning a bare promise would wait for it.
+    return completions.length > 0 ? { completing: Promise.all(completions) } : {};
   }
 
   private pause(ms: number): Promise<void> {
