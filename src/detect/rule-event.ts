@@ -69,7 +69,8 @@ class CompactEvent implements RuleEvent {
   constructor(e: RuleEvent, pool: StringPool) {
     const id = e.identity;
     const o = e.object;
-    this.key = e.key;
+    // A flat copy: a key sliced from a longer digest would keep the whole digest alive while buffered.
+    this.key = Buffer.from(e.key, 'utf8').toString('utf8');
     this.timeMs = e.timeMs;
     this.vault = pool.intern(e.vault);
     this.operation = pool.intern(e.operation);
