@@ -174,7 +174,7 @@ describe('Service Bus listener', () => {
     pipeline.gate = async () => {
       active++;
       maxActive = Math.max(maxActive, active);
-      await new Promise((r) => setTimeout(r, 5 + Math.random() * 20));
+      await new Promise((r) => setTimeout(r, 30 + Math.random() * 30));
       active--;
     };
     const sender = client().createSender('audit');
@@ -186,7 +186,7 @@ describe('Service Bus listener', () => {
         await sender.sendMessages({ body: JSON.stringify({ records: [rec] }), sessionId: vault });
       }
     }
-    listen(pipeline, 'audit', { concurrency: 2 });
+    listen(pipeline, 'audit', { concurrency: 2, sessionBatch: 3 });
     await until(() => pipeline.events().length === perVault * 2, 15_000, 'all events');
     for (const vault of vaults) {
       const mine = pipeline.accepted.filter((a) => a.origin.vault === vault);
