@@ -43,11 +43,13 @@ async function forwarderBench(): Promise<BenchResult[]> {
     const targetBytes = Math.max(1, Math.round(500 * 1024 * 1024 * SCALE));
     const { records, bytes } = await writeBigBlob(azurite.conn, targetBytes);
     const raw = await child(['raw', azurite.conn]);
+    const ranged = await child(['ranged', azurite.conn]);
     const fw = await child(['forward', azurite.conn]);
     const mb = bytes / 1024 / 1024;
     const fwRecordsPerSec = fw.records / (fw.ms / 1000);
     const rawMbPerSec = raw.bytes / 1024 / 1024 / (raw.ms / 1000);
     const fwMbPerSec = fw.bytes / 1024 / 1024 / (fw.ms / 1000);
+    const rangedMbPerSec = ranged.bytes / 1024 / 1024 / (ranged.ms / 1000);
     return [
       {
         name: `forwarder ${mb.toFixed(0)} MB PT1H.json`,
@@ -62,6 +64,13 @@ async function forwarderBench(): Promise<BenchResult[]> {
         value: fwMbPerSec,
         baseline: rawMbPerSec,
         ratio: fwMbPerSec / rawMbPerSec,
+      },
+      {
+        name: 'forwarder vs 1 MiB ranged reads, no parsing',
+        metric: 'MB/s',
+        value: fwMbPerSec,
+        baseline: rangedMbPerSec,
+        ratio: fwMbPerSec / rangedMbPerSec,
       },
       {
         name: 'forwarder peak RSS (child process)',
@@ -138,6 +147,14 @@ async function childMain(mode: string, conn: string): Promise<void> {
   if (mode === 'raw') {
     const res = await container.getBlobClient(blobPathFor(RID, HOUR_MS)).download();
     for await (const c of res.readableStreamBody as AsyncIterable<Buffer>) bytes += c.length;
+  } else if (mode === 'ranged') {
+    const { AzureBlobContainer } = await import('../src/ingest/blob/blob-container.js');
+    const azure = new AzureBlobContainer(container);
+    for (;;) {
+      const b = await azure.read(blobPathFor(RID, HOUR_MS), bytes, 1024 * 1024);
+      if (!b || b.length === 0) break;
+      bytes += b.length;
+    }
   } else {
     const { AzureBlobContainer } = await import('../src/ingest/blob/blob-container.js');
     const { BlobForwarder } = await import('../src/ingest/blob/blob-forwarder.js');
