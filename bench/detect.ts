@@ -220,41 +220,50 @@ export async function run(): Promise<BenchResult[]> {
     const genStart = performance.now();
     const bytes = await generate(file, n);
     const genMs = performance.now() - genStart;
-    // Alternate the two measurements and keep the faster run of each: the CPU is shared.
+    // Alternate the two measurements; keep the best wall time and the best CPU time of each (the cores
+    // are shared with other work, so single runs are noisy) and the highest peak RSS.
     const rounds = Number(process.env.BENCH_DETECT_ROUNDS ?? 2);
-    let parse: ChildResult | undefined;
-    let det: ChildResult | undefined;
+    const parses: ChildResult[] = [];
+    const detects: ChildResult[] = [];
     for (let r = 0; r < rounds; r++) {
-      const p = await runChild('parse', file);
-      if (!parse || p.cpuMs < parse.cpuMs)
-        parse = { ...p, maxRssKb: Math.max(p.maxRssKb, parse?.maxRssKb ?? 0) };
-      const d = await runChild('detect', file);
-      if (!det || d.cpuMs < det.cpuMs) det = { ...d, maxRssKb: Math.max(d.maxRssKb, det?.maxRssKb ?? 0) };
-      else det.maxRssKb = Math.max(det.maxRssKb, d.maxRssKb);
+      parses.push(await runChild('parse', file));
+      detects.push(await runChild('detect', file));
     }
-    if (!parse || !det) throw new Error('no bench rounds');
-    // Throughput per CPU-second (wall time is also shown): the cores are shared with other work.
-    const parseRate = (parse.records / parse.cpuMs) * 1000;
-    const detectRate = (n / det.cpuMs) * 1000;
-    const ratio = detectRate / parseRate;
-    const rssMb = det.maxRssKb / 1024;
-    const note = `wall ${(det.ms / 1000).toFixed(1)} s (${Math.round((n / det.ms) * 1000)} records/s); ${n.toLocaleString('en-US')} records, ${(bytes / 1e6).toFixed(0)} MB (${Math.round(bytes / n)} B/record), generated in ${(genMs / 1000).toFixed(1)} s; ${det.alerts} alerts, exit ${det.exitCode}`;
+    const best = (xs: ChildResult[], k: 'ms' | 'cpuMs') => Math.min(...xs.map((x) => x[k]));
+    const parseWall = (n / best(parses, 'ms')) * 1000;
+    const detectWall = (n / best(detects, 'ms')) * 1000;
+    const parseCpu = (n / best(parses, 'cpuMs')) * 1000;
+    const detectCpu = (n / best(detects, 'cpuMs')) * 1000;
+    const ratio = detectWall / parseWall;
+    const cpuRatio = detectCpu / parseCpu;
+    const rssMb = Math.max(...detects.map((d) => d.maxRssKb)) / 1024;
+    const parseRssMb = Math.max(...parses.map((d) => d.maxRssKb)) / 1024;
+    const last = detects[detects.length - 1]!;
+    const note = `${n.toLocaleString('en-US')} records, ${(bytes / 1e6).toFixed(0)} MB (${Math.round(bytes / n)} B/record), generated in ${(genMs / 1000).toFixed(1)} s; ${last.alerts} alerts, exit ${last.exitCode}; best of ${rounds}`;
     return [
       {
         name: 'detect: bare JSON.parse loop',
-        metric: 'records/cpu-s',
-        value: parseRate,
-        note: `wall ${(parse.ms / 1000).toFixed(1)} s (${Math.round((parse.records / parse.ms) * 1000)} records/s), peak RSS ${(parse.maxRssKb / 1024).toFixed(0)} MB`,
+        metric: 'records/s',
+        value: parseWall,
+        note: `${Math.round(parseCpu)} records/cpu-s, peak RSS ${parseRssMb.toFixed(0)} MB`,
       },
       {
         name: 'detect: kv-warden detect throughput',
-        metric: 'records/cpu-s',
-        value: detectRate,
-        baseline: parseRate,
+        metric: 'records/s',
+        value: detectWall,
+        baseline: parseWall,
         ratio,
         target: '>= 0.5 x bare parse',
         pass: ratio >= 0.5,
         note,
+      },
+      {
+        name: 'detect: throughput per CPU-second',
+        metric: 'records/cpu-s',
+        value: detectCpu,
+        baseline: parseCpu,
+        ratio: cpuRatio,
+        note: 'CPU time of all threads (detect also keeps a second core busy with GC); informational',
       },
       {
         name: 'detect: kv-warden detect peak RSS',
