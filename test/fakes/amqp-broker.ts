@@ -225,6 +225,7 @@ export class FakeServiceBus {
     }
     const local = (link as unknown as LocalAttach).local.attach;
     local.snd_settle_mode = link.snd_settle_mode;
+    answerDrainAlways(link);
     let sessionId: string | undefined;
     if (entity.sessions) {
       const filter = source?.filter;
@@ -365,4 +366,26 @@ export class FakeServiceBus {
     delivery.update(true, acceptedOutcome());
     this.pump(entity);
   }
+}
+
+/**
+ * AMQP requires a sender to answer every drain request with a flow (drain=true), even when the credit
+ * is already used up. rhea only answers when credit is left, which makes the SDK's batching receiver
+ * time out and close its link when the last messages raced the drain; this link answers always.
+ */
+function answerDrainAlways(link: Sender): void {
+  const raw = link as unknown as {
+    _draining: boolean;
+    _drained: boolean;
+    credit: number;
+    delivery_count: number;
+    _get_drain(): boolean;
+  };
+  raw._get_drain = function (this: typeof raw): boolean {
+    if (!this._draining || !this._drained) return false;
+    this.delivery_count += this.credit;
+    this.credit = 0;
+    this._draining = false;
+    return true;
+  };
 }
