@@ -81,11 +81,13 @@ function interpolateEnv(value: unknown, env: NodeJS.ProcessEnv, keyPath: string)
   if (typeof value === 'string') {
     return value.replace(/\$\{([A-Z_][A-Z0-9_]*)\}/g, (_m, name: string) => {
       const v = env[name];
-      if (v === undefined || v === '') throw new ConfigError(keyPath, `environment variable ${name} is not set`);
+      if (v === undefined || v === '')
+        throw new ConfigError(keyPath, `environment variable ${name} is not set`);
       return v;
     });
   }
-  if (Array.isArray(value)) return value.map((v, i) => interpolateEnv(v, env, keyPath ? `${keyPath}.${i}` : String(i)));
+  if (Array.isArray(value))
+    return value.map((v, i) => interpolateEnv(v, env, keyPath ? `${keyPath}.${i}` : String(i)));
   if (value && typeof value === 'object') {
     return Object.fromEntries(
       Object.entries(value).map(([k, v]) => [k, interpolateEnv(v, env, keyPath ? `${keyPath}.${k}` : k)]),
