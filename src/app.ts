@@ -1,10 +1,11 @@
 import path from 'node:path';
+import type { TokenCredential } from '@azure/core-auth';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { AlertService } from './alerts/alert-service.js';
+import { alertsCommand, helpCommand } from './alerts/commands.js';
 import { Outbox, type OutboxOptions } from './alerts/outbox.js';
 import { type FetchLike, pagerDutyFromConfig } from './alerts/pagerduty.js';
 import { routeAlert } from './alerts/routing.js';
-import { alertsCommand } from './app/alerts-command.js';
 import { AppChatHandler } from './app/app-chat-handler.js';
 import { consoleUrlBase, isLoopbackHost, named, withTimeout } from './app/app-util.js';
 import { registerChatAdapters } from './app/chat-adapters.js';
@@ -17,9 +18,10 @@ import {
   type IntakeSource,
 } from './app/features.js';
 import { registerHealthRoutes } from './app/health-routes.js';
-import { helpCommand } from './app/help-command.js';
 import { DefaultIntakePipeline, loadPipelineCheckpoint } from './app/intake-pipeline.js';
 import { renderNoticeCard } from './app/notice-card.js';
+import { cloudEndpoints } from './azure/cloud-endpoints.js';
+import { defaultCredential } from './azure/credential.js';
 import type { ChatSurface } from './chat/chat-surface.js';
 import { CommandRouter } from './chat/command-router.js';
 import { newConsoleToken } from './chat/console/console-auth.js';
@@ -60,6 +62,8 @@ export interface AppDeps {
   readonly pollMs?: number;
   /** Longest wait for the outbox to drain at shutdown. Default 10 s. */
   readonly shutdownDrainMs?: number;
+  /** Entra credential for `store.azureTable.endpoint` (default: DefaultAzureCredential for `azure.cloud`). */
+  readonly credential?: TokenCredential;
 }
 
 export interface App {
@@ -101,7 +105,15 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
 
   let duckdb: DuckDbHandle | undefined;
   if ('duckdb' in config.store) duckdb = await openDuckDb(path.resolve(cwd, config.store.duckdb));
-  const store: Store = await createStore(config, { ...(duckdb ? { duckdb } : {}), cwd });
+  const credential =
+    'azureTable' in config.store && config.store.azureTable.endpoint
+      ? (deps.credential ?? (await defaultCredential(cloudEndpoints(config.azure))))
+      : undefined;
+  const store: Store = await createStore(config, {
+    ...(duckdb ? { duckdb } : {}),
+    ...(credential ? { credential } : {}),
+    cwd,
+  });
   try {
     return await wire(config, deps, { clock, logger, metrics, cwd, consoleEnabled, store, duckdb });
   } catch (err) {
@@ -150,7 +162,7 @@ async function wire(config: Config, deps: AppDeps, opened: Opened): Promise<App>
     ...(deps.outboxOptions ? { options: deps.outboxOptions } : {}),
   });
   const alerts = new AlertService({ store, clock, config, directory, outbox, metrics, logger });
-  router.register(helpCommand(router)).register(alertsCommand(alerts, directory));
+  router.register(helpCommand(() => router.list())).register(alertsCommand({ service: alerts, directory }));
   handler.registerActions('alert.', (actor, action) => alerts.act(actor, action));
 
   const engineOptions: EngineOptions = { detection: config.detection, vaults: config.vaults };

@@ -32,8 +32,11 @@ export function alertsCommand(deps: { service: AlertService; directory: Director
           (deps.directory.hasRole(person, 'viewer', a.vault) ||
             deps.directory.hasRole(person, 'responder', a.vault)),
       );
-      const title = vault === undefined ? 'Open alerts' : `Open alerts on ${vault}`;
-      return { card: renderAlertSummaryCard(open, title), ephemeral: true };
+      const where = vault === undefined ? '' : ` on ${vault}`;
+      if (open.length === 0) return { text: `No open alerts${where}.`, ephemeral: true };
+      const title = `Open alerts${where}`;
+      const card = renderAlertSummaryCard(open, title);
+      return { card, text: card.text, ephemeral: true };
     },
   };
 }
@@ -47,7 +50,8 @@ export function helpCommand(listCommands: () => readonly SubcommandSpec[]): Subc
     public: true,
     async run(): Promise<CommandReply> {
       const commands = listCommands().map((c) => ({ usage: c.usage, summary: c.summary }));
-      return { card: renderHelpCard(commands), ephemeral: true };
+      const card = renderHelpCard(commands);
+      return { card, text: card.text, ephemeral: true };
     },
   };
 }

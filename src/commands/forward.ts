@@ -1,4 +1,6 @@
 import type { DestinationStream } from 'pino';
+import { cloudEndpoints } from '../azure/cloud-endpoints.js';
+import { defaultCredential } from '../azure/credential.js';
 import type { CommandIo } from '../cli.js';
 import { loadConfig, resolveConfigPath } from '../config/load.js';
 import { UsageError } from '../errors.js';
@@ -38,7 +40,12 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
     destination: io.stderr as unknown as DestinationStream,
     name: 'kv-warden-forward',
   });
-  const store = await createStore(config, { cwd: io.cwd });
+  const store = await createStore(config, {
+    cwd: io.cwd,
+    ...('azureTable' in config.store && config.store.azureTable.endpoint
+      ? { credential: await defaultCredential(cloudEndpoints(config.azure)) }
+      : {}),
+  });
   const source = await createBlobSource({
     config,
     store,

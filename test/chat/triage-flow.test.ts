@@ -1,9 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AlertService } from '../../src/alerts/alert-service.js';
+import { alertsCommand, helpCommand } from '../../src/alerts/commands.js';
 import { Outbox } from '../../src/alerts/outbox.js';
-import { alertsCommand } from '../../src/app/alerts-command.js';
 import { AppChatHandler } from '../../src/app/app-chat-handler.js';
-import { helpCommand } from '../../src/app/help-command.js';
 import type { ChatHandler } from '../../src/chat/chat-surface.js';
 import { CommandRouter } from '../../src/chat/command-router.js';
 import { Directory } from '../../src/config/directory.js';
@@ -65,7 +64,7 @@ function stack() {
     const outbox = new Outbox({ store, clock, surfaces });
     const alerts = new AlertService({ store, clock, config: CONFIG, directory, outbox });
     const router = new CommandRouter();
-    router.register(helpCommand(router)).register(alertsCommand(alerts, directory));
+    router.register(helpCommand(() => router.list())).register(alertsCommand({ service: alerts, directory }));
     inner = new AppChatHandler(router, directory, silentLogger).registerActions('alert', (a, b) =>
       alerts.act(a, b),
     );

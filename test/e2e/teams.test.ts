@@ -6,11 +6,10 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlertService } from '../../src/alerts/alert-service.js';
+import { alertsCommand, helpCommand } from '../../src/alerts/commands.js';
 import { Outbox } from '../../src/alerts/outbox.js';
 import { CARDS, cardKey, type PostedCard } from '../../src/alerts/outbox-item.js';
-import { alertsCommand } from '../../src/app/alerts-command.js';
 import { AppChatHandler } from '../../src/app/app-chat-handler.js';
-import { helpCommand } from '../../src/app/help-command.js';
 import type { ChatHandler } from '../../src/chat/chat-surface.js';
 import { CommandRouter } from '../../src/chat/command-router.js';
 import { CONVERSATIONS, type ConversationRef } from '../../src/chat/teams/conversation-refs.js';
@@ -93,7 +92,7 @@ describe('Teams through Microsoft 365 Agents Playground', () => {
   it('answers a personal-chat command, shows a proactive alert card read-only, and edits it in place after Acknowledge', async () => {
     const router = new CommandRouter();
     inner = new AppChatHandler(router, directory, silentLogger);
-    router.register(helpCommand(router));
+    router.register(helpCommand(() => router.list()));
 
     await page.goto(playground.url);
     // Opening the Playground installs the app: the bot records the conversation for routing.
@@ -116,7 +115,7 @@ describe('Teams through Microsoft 365 Agents Playground', () => {
     });
     const outbox = new Outbox({ store, clock: systemClock, surfaces: [teams.surface] });
     const alerts = new AlertService({ store, clock: systemClock, config: alertConfig, directory, outbox });
-    router.register(alertsCommand(alerts, directory));
+    router.register(alertsCommand({ service: alerts, directory }));
     (inner as AppChatHandler).registerActions('alert', (a, b) => alerts.act(a, b));
     const [recorded] = await alerts.record([buildDetection()]);
     await outbox.drain();

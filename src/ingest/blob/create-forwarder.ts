@@ -1,6 +1,8 @@
 import type { TokenCredential } from '@azure/identity';
 import type { ServiceBusClient } from '@azure/service-bus';
 import { BlobServiceClient } from '@azure/storage-blob';
+import { cloudEndpoints } from '../../azure/cloud-endpoints.js';
+import { defaultCredential } from '../../azure/credential.js';
 import type { Config } from '../../config/load.js';
 import { ConfigError } from '../../errors.js';
 import type { Store } from '../../store/store.js';
@@ -87,6 +89,6 @@ async function blobService(config: Config, credential?: TokenCredential): Promis
       'set an accountUrl (DefaultAzureCredential) or AZURE_STORAGE_CONNECTION_STRING',
     );
   }
-  const cred = credential ?? new (await import('@azure/identity')).DefaultAzureCredential();
+  const cred = credential ?? (await defaultCredential(cloudEndpoints(config.azure)));
   return new BlobServiceClient(url, cred);
 }
