@@ -1,93 +1,25 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-// Minimal copies of the helpers in console.test.ts (not exported there).
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Starts `kv-warden serve --demo` in a temp directory (fresh DuckDB file) and waits for the console URL. */
-async function startServe(
-  cwd: string,
-  port: number,
-): Promise<{ child: ChildProcess; consoleUrl: string; output: () => string }> {
-  const bin = path.resolve('bin/kv-warden.js');
-  const child = spawn(process.execPath, [bin, 'serve', '--demo', '--port', String(port)], {
-    cwd,
-    env: { PATH: process.env.PATH, HOME: cwd, NODE_ENV: 'test' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stderr?.on('data', (c: Buffer) => {
-    err += c.toString();
-  });
-  const consoleUrl = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`serve did not print the console URL:\n${out}\n${err}`)),
-      60_000,
-    );
-    child.stdout?.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /console: (http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]+)/.exec(out);
-      if (m?.[1]) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited with ${code}:\n${out}\n${err}`)));
-  });
-  return { child, consoleUrl, output: () => out + err };
-}
+import { freePort, launchChromium, type ServeProcess, startServe, stopServe } from './browser-harness.js';
 
 let dir: string;
-let serve: Awaited<ReturnType<typeof startServe>>;
+let serve: ServeProcess;
 let browser: BrowserContext;
 let page: Page;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'kvw-e2e-rotation-'));
   serve = await startServe(dir, await freePort());
-  browser = await chromium.launchPersistentContext(path.join(dir, 'chromium-profile'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ARGS,
-    viewport: { width: 1400, height: 1100 },
-  });
+  browser = await launchChromium(path.join(dir, 'chromium-profile'), { width: 1400, height: 1100 });
   page = browser.pages()[0] ?? (await browser.newPage());
 });
 
 afterAll(async () => {
   await browser?.close();
-  if (serve?.child.exitCode === null) {
-    const exited = new Promise((resolve) => serve.child.once('exit', resolve));
-    serve.child.kill('SIGTERM');
-    await exited;
-  }
+  await stopServe(serve);
   await rm(dir, { recursive: true, force: true });
 });
 

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlertService } from '../../src/alerts/alert-service.js';
 import { alertsCommand, helpCommand } from '../../src/alerts/commands.js';
@@ -20,14 +20,14 @@ import { MemoryStore } from '../../src/store/memory-store.js';
 import { systemClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { buildDetection } from '../alerts/builders.js';
-import { freePort, startPlayground } from './teams-playground-harness.js';
+import { freePort, launchChromium } from './browser-harness.js';
+import { startPlayground } from './teams-playground-harness.js';
 
 /**
  * Teams end-to-end smoke test: Microsoft 365 Agents Playground (a Teams-like web client, offline)
  * in headless Chromium talks to kv-warden's Teams routes over loopback, with the real alert
  * workflow behind them.
  */
-const CHROMIUM = '/usr/bin/chromium';
 /** The Playground's default signed-in user (Alex Wilber); its object id is not a strict GUID. */
 const PLAYGROUND_USER = '00000000-0000-0000-0000-0000000000020';
 
@@ -65,19 +65,7 @@ beforeAll(async () => {
   bot = await server.listen({ host: '127.0.0.1', port: 0 });
   playground = await startPlayground(`${bot}/api/messages`, await freePort());
   profile = await mkdtemp(path.join(tmpdir(), 'kvw-chromium-'));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium(profile);
   page = await browser.newPage();
 });
 
