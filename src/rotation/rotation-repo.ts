@@ -41,6 +41,47 @@ export class RotationRepo {
     return written;
   }
 
+  /**
+   * Repairs what a crash between a CAS write and its after-effects left undone: each history line that has
+   * no audit entry gets one (marked as recorded late), and the listener sees the current state again (card
+   * publishing is idempotent per revision). Returns how many audit entries were added.
+   */
+  async reconcile(record: RotationRecord): Promise<number> {
+    const unmatched = new Map<string, number>();
+    for (const e of await this.store.listAudit(record.id)) {
+      const key = trailKey(e.at, e.actor, e.action);
+      unmatched.set(key, (unmatched.get(key) ?? 0) + 1);
+    }
+    let added = 0;
+    for (const line of record.history) {
+      const action = `rotation.${line.action}`;
+      const key = trailKey(line.at, line.actor, action);
+      const left = unmatched.get(key) ?? 0;
+      if (left > 0) {
+        unmatched.set(key, left - 1);
+        continue;
+      }
+      const via = viaOf(record, line.actor, line.action);
+      await this.store.appendAudit({
+        subject: record.id,
+        at: line.at,
+        actor: line.actor,
+        action,
+        detail: `${line.detail ? `${line.detail} ` : ''}(recorded after a restart)`,
+        ...(via ? { via } : {}),
+      });
+      added++;
+    }
+    if (added > 0)
+      this.logger?.info({ rotation: record.id, added }, 'rotation audit trail completed after a restart');
+    try {
+      await this.listener(record);
+    } catch {
+      // As in after(): the card catches up on the next change.
+    }
+    return added;
+  }
+
   private async after(record: RotationRecord, audit?: AuditNote): Promise<void> {
     const fields = {
       rotation: record.id,
@@ -79,4 +120,16 @@ export interface AuditNote {
   readonly action: string;
   readonly detail?: string;
   readonly via?: string;
+}
+
+function trailKey(at: string, actor: string, action: string): string {
+  return `${at}|${actor}|${action}`;
+}
+
+/** The chat account behind a decision line (approvals and denials carry one). */
+function viaOf(record: RotationRecord, person: string, action: string): string | undefined {
+  if (action === 'denied' || action === 'withdrawn')
+    return record.denial?.person === person ? record.denial.via : undefined;
+  if (action === 'approved') return record.approvals.find((a) => a.person === person)?.via;
+  return undefined;
 }

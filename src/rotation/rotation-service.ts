@@ -38,6 +38,8 @@ export interface RotationServiceDeps {
 
 const SECRET_NAME = /^[0-9a-zA-Z-]{1,127}$/;
 const CAS_ATTEMPTS = 10;
+/** How far back start-up looks for rotations whose last change a crash may have left unaudited. */
+const RECONCILE_WINDOW_MS = 7 * 86_400_000;
 
 /**
  * The two-person rotation workflow (DESIGN §4.6): request → approve/deny/expire → execute.
@@ -198,14 +200,21 @@ export class RotationService {
   }
 
   /**
-   * At start-up: resumes every rotation left between `approved` and `done` by a crash.
-   * With several replicas, pass `olderThanMs` so a rotation another replica is executing right now is left alone.
+   * At start-up: completes what a crash cut off and resumes every rotation left between `approved` and
+   * `done`. First, rotations changed in the last week get any audit entry and card update that a crash
+   * between their last write and its after-effects lost (see RotationRepo.reconcile); then the executing
+   * ones run on. With several replicas, pass `olderThanMs` so a rotation another replica is working on
+   * right now is left alone.
    */
   async resumeIncomplete(options: { olderThanMs?: number } = {}): Promise<RotationRecord[]> {
-    const cutoff = this.deps.clock.now() - (options.olderThanMs ?? 0);
-    const stuck = (await this.repo.list()).filter(
-      (r) => EXECUTING_STATES.includes(r.state) && Date.parse(r.updatedAt) <= cutoff,
-    );
+    const now = this.deps.clock.now();
+    const cutoff = now - (options.olderThanMs ?? 0);
+    const settled = (await this.repo.list()).filter((r) => Date.parse(r.updatedAt) <= cutoff);
+    for (const r of settled) {
+      if (EXECUTING_STATES.includes(r.state) || Date.parse(r.updatedAt) >= now - RECONCILE_WINDOW_MS)
+        await this.repo.reconcile(r);
+    }
+    const stuck = settled.filter((r) => EXECUTING_STATES.includes(r.state));
     const out: RotationRecord[] = [];
     for (const r of stuck) out.push(await this.executor.run(r.id));
     return out;

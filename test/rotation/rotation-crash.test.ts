@@ -24,6 +24,15 @@ const CRASH_POINTS: Array<[string, CrashPoint]> = [
   ['done was stored', { after: 'write', state: 'done' }],
 ];
 
+const FULL_TRAIL = [
+  'rotation.requested',
+  'rotation.approved',
+  'rotation.regenerating',
+  'rotation.writing-secret',
+  'rotation.verifying',
+  'rotation.done',
+];
+
 describe('rotation crash and resume', () => {
   it.each(CRASH_POINTS)(
     'resumes after a crash once %s: one regeneration, one new version, verified',
@@ -69,8 +78,13 @@ describe('rotation crash and resume', () => {
       const props = await h.provider.getSecretProperties(DEMO_VAULT, DEMO_SECRET);
       expect(props?.version).toBe(final?.execution.newVersion);
       expect(props?.tags.CredentialId).toBe('key2');
-      // A second restart has nothing left to do.
+      // Every step is in the audit trail once, also the one whose entry the crash cut off, and the
+      // card listener saw the final state.
+      expect((await h.store.listAudit(r.id)).map((e) => e.action)).toEqual(FULL_TRAIL);
+      expect(h.changes.at(-1)?.state).toBe('done');
+      // A second restart has nothing left to do, and adds nothing to the trail.
       expect(await h.restart().resumeIncomplete()).toEqual([]);
+      expect(await h.store.listAudit(r.id)).toHaveLength(FULL_TRAIL.length);
     },
   );
 
