@@ -1,42 +1,21 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeServiceBus } from '../fakes/amqp-broker.js';
+import { selfSignedCert } from '../fakes/self-signed-cert.js';
 
 let dir: string;
 let bus: FakeServiceBus;
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'kvw-sb-tls-'));
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      path.join(dir, 'key.pem'),
-      '-out',
-      path.join(dir, 'cert.pem'),
-    ],
-    { stdio: 'ignore' },
-  );
+  const { key, cert } = selfSignedCert();
+  writeFileSync(path.join(dir, 'cert.pem'), cert);
   bus = await FakeServiceBus.start({
     queues: [{ name: 'audit', sessions: true }],
-    tls: {
-      key: readFileSync(path.join(dir, 'key.pem'), 'utf8'),
-      cert: readFileSync(path.join(dir, 'cert.pem'), 'utf8'),
-    },
+    tls: { key, cert },
     acceptToken: (token) => token === 'static-test-token',
   });
 });

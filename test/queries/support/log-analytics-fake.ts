@@ -1,14 +1,6 @@
-/**
- * A loopback HTTPS fake of the Log Analytics query API (`POST /v1/workspaces/{id}/query`), enough for
- * LogsQueryClient: bearer token required, JSON body `{query, timespan}` validated, and scripted answers —
- * tables, partial errors (200 with `error`), 400, 403, 429 with Retry-After.
- */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { selfSignedCert } from '../../fakes/self-signed-cert.js';
 
 export interface RecordedQuery {
   readonly workspaceId: string;
@@ -38,41 +30,6 @@ export interface LogAnalyticsFake {
 }
 
 export const FAKE_TOKEN = 'fake-token-for-loopback-tests';
-
-function selfSignedCert(): { key: string; cert: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'kvw-la-'));
-  try {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
-    return {
-      key: readFileSync(join(dir, 'key.pem'), 'utf8'),
-      cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
-    };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 export async function startLogAnalyticsFake(): Promise<LogAnalyticsFake> {
   const { key, cert } = selfSignedCert();

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { selfSignedCert } from './self-signed-cert.js';
+import { selfSignedCert } from '../../fakes/self-signed-cert.js';
 
 export interface FakeRequest {
   readonly method: string;
