@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import type { AppsManifestCreateArguments } from '@slack/web-api';
 import Fastify, { type FastifyInstance } from 'fastify';
+import YAML from 'yaml';
 import type { ChatHandler } from '../../src/chat/chat-surface.js';
 import { registerSlackRoutes, type SlackRuntime } from '../../src/chat/slack/slack-routes.js';
 import { signSlackRequest } from '../../src/chat/slack/verify-slack-request.js';
@@ -6,8 +9,21 @@ import { FakeClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { type FakeSlackApi, startFakeSlackApi } from '../fakes/slack-api.js';
 
+/** manifest/slack-app.yaml, parsed. */
+export function readSlackManifest(): { text: string; manifest: SlackManifest } {
+  const text = readFileSync(new URL('../../manifest/slack-app.yaml', import.meta.url), 'utf8');
+  return { text, manifest: YAML.parse(text) as SlackManifest };
+}
+
+/** The bot scopes the Slack app manifest requests: the fake grants the harness's token exactly these. */
+export function manifestBotScopes(): string[] {
+  return [...(readSlackManifest().manifest.oauth_config?.scopes?.bot ?? [])];
+}
+
 export const SIGNING_SECRET = 'test-signing-secret';
 export const BOT_TOKEN = 'xoxb-test-token';
+
+export type SlackManifest = AppsManifestCreateArguments['manifest'];
 
 export interface SlackHarness {
   server: FastifyInstance;
@@ -23,7 +39,7 @@ export async function startSlackHarness(
   handler: ChatHandler,
   options: { clock?: FakeClock } = {},
 ): Promise<SlackHarness> {
-  const fake = await startFakeSlackApi({ token: BOT_TOKEN });
+  const fake = await startFakeSlackApi({ token: BOT_TOKEN, scopes: manifestBotScopes() });
   const clock = options.clock ?? new FakeClock(Date.now());
   const server = Fastify({ logger: false });
   server.get('/healthz', async () => ({ ok: true }));

@@ -2,7 +2,7 @@ import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 
 /**
  * A fake Slack Web API on 127.0.0.1 that enforces the rules kv-warden depends on:
- * bearer token required, `chat.postMessage` returns `ts`/`channel`, `chat.update` needs an
+ * bearer token required, the token's scopes (`missing_scope`), `chat.postMessage` returns `ts`/`channel`, `chat.update` needs an
  * existing message, malformed blocks are refused with `invalid_blocks` (over 50 blocks, text over
  * 3000, more than 25 actions, duplicate action ids, button values over 2000), 429 with
  * Retry-After on demand, and `response_url` posts recorded (at most 5 per URL, as Slack allows).
@@ -42,8 +42,24 @@ const BLOCK_TYPES = new Set([
   'rich_text',
 ]);
 
+/**
+ * The bot-token scope each Web API method kv-warden may call needs (docs.slack.dev/reference/methods/<method>);
+ * `null` for none. A method missing here is one nobody checked: the scope test fails on it.
+ */
+export const SLACK_METHOD_SCOPES: Readonly<Record<string, string | null>> = {
+  'auth.test': null,
+  'chat.postMessage': 'chat:write',
+  'chat.update': 'chat:write',
+  'chat.postEphemeral': 'chat:write',
+  'chat.delete': 'chat:write',
+  'users.info': 'users:read',
+  'conversations.open': 'im:write',
+};
+
 export async function startFakeSlackApi(options: {
   token: string;
+  /** Scopes granted to the bot token: a method needing another one answers `missing_scope`, as Slack does. */
+  scopes?: readonly string[];
   /** Socket Mode: the app-level token `apps.connections.open` requires, and the URL it returns. */
   appToken?: string;
   socketUrl?: () => string;
@@ -88,6 +104,11 @@ export async function startFakeSlackApi(options: {
       return { ok: true, url: options.socketUrl() };
     }
     if (request.headers.authorization !== `Bearer ${options.token}`) return fail(reply, method, 'not_authed');
+    const needed = SLACK_METHOD_SCOPES[method];
+    if (options.scopes && needed && !options.scopes.includes(needed)) {
+      calls.push({ method, status: 200 });
+      return reply.send({ ok: false, error: 'missing_scope', needed, provided: options.scopes.join(',') });
+    }
     const args = (request.body ?? {}) as Record<string, unknown>;
     const blocks = parseBlocks(args.blocks);
     if (blocks === 'invalid') return fail(reply, method, 'invalid_blocks');
