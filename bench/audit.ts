@@ -55,7 +55,7 @@ function writeInputs(dir: string, n: number): { jsonl: string; blob: string } {
 async function bareParse(file: string): Promise<number> {
   let count = 0;
   let carry = '';
-  for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 256 * 1024 })) {
+  for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 64 * 1024 })) {
     const text = carry + (chunk as string);
     let pos = 0;
     for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', pos)) {

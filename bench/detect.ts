@@ -123,18 +123,23 @@ async function generate(file: string, n: number): Promise<number> {
 
 // ---------------------------------------------------------------- child processes
 
-/** (a) the bare baseline: read chunks, split lines, JSON.parse each. */
 const cpuNow = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 };
 
+/**
+ * (a) the bare baseline: read chunks, split lines, JSON.parse each. 64 KiB reads, as detect does:
+ * with 1 MiB reads each decoded chunk is a large-object string in freshly mapped memory, and the
+ * page faults (tens of µs each in this VM, depending on the host) made the baseline 1.5–6× slower
+ * and its speed swing from run to run.
+ */
 async function bareParse(file: string): Promise<ChildResult> {
   const started = performance.now();
   const cpu0 = cpuNow();
   let records = 0;
   let rest = '';
-  for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
+  for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 64 * 1024 })) {
     const text = rest + (chunk as string);
     let start = 0;
     for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {

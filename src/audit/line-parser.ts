@@ -7,6 +7,13 @@ import { isUtf8 } from 'node:buffer';
 import { dispatchText, type ParseOutput } from './dispatch-value.js';
 
 export const MAX_LINE_BYTES = 4 * 1024 * 1024;
+/**
+ * Lines are decoded to text in slices of at most this many bytes (cut at a line end). V8 puts a
+ * string of 128 KiB or more in its large-object space, i.e. freshly mapped memory for every
+ * chunk; in a VM each first touch of such a page is a page fault that can cost tens of µs, which
+ * made reading several times slower and its speed depend on the host rather than on the input.
+ */
+export const DECODE_SLICE_BYTES = 64 * 1024;
 const NL = 0x0a;
 
 export class JsonLinesParser {
@@ -95,7 +102,19 @@ export class JsonLinesParser {
 
   /** Complete lines in buf[start, end): every line ends with \n except possibly the last. */
   private block(buf: Buffer, start: number, end: number): void {
-    const region = buf.subarray(start, end);
+    let from = start;
+    while (end - from > DECODE_SLICE_BYTES) {
+      // Cut after the last line end within the slice; a longer line is decoded on its own.
+      let cut = buf.lastIndexOf(NL, from + DECODE_SLICE_BYTES - 1);
+      if (cut < from) cut = buf.indexOf(NL, from);
+      if (cut < 0 || cut >= end - 1) break;
+      this.lines(buf.subarray(from, cut + 1));
+      from = cut + 1;
+    }
+    this.lines(buf.subarray(from, end));
+  }
+
+  private lines(region: Buffer): void {
     if (isUtf8(region)) {
       const text = region.toString('utf8');
       let pos = 0;

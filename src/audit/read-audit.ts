@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import type { AuditItem, MalformedRecord } from './audit-event.js';
 import { bomLength, detectFormat } from './detect-format.js';
 import type { ParseOutput } from './dispatch-value.js';
-import { JsonLinesParser, MAX_LINE_BYTES } from './line-parser.js';
+import { DECODE_SLICE_BYTES, JsonLinesParser, MAX_LINE_BYTES } from './line-parser.js';
 import { JsonValueSplitter } from './value-splitter.js';
 
 export interface ReadAuditOptions {
@@ -96,7 +96,8 @@ export function readAuditFile(
   path: string,
   opts: { onMalformed(m: MalformedRecord): void; source?: string },
 ): AsyncGenerator<AuditItem> {
-  const stream = createReadStream(path, { highWaterMark: 256 * 1024 });
+  // Reads no larger than the decode slice: a bigger buffer would only be cut up again.
+  const stream = createReadStream(path, { highWaterMark: DECODE_SLICE_BYTES });
   return readAuditStream(stream, {
     source: opts.source ?? path,
     onMalformed: opts.onMalformed,

@@ -92,6 +92,46 @@ describe('streaming with bounded memory', () => {
     expect(malformed).toEqual([{ source: 'x', line: 1, reason: 'line longer than 1 MiB, skipped' }]);
     expect(out.items).toHaveLength(1);
   });
+
+  it('a large block pushed whole gives the same records and line numbers as small pieces', () => {
+    // > 64 KiB of lines with a blank line, CRLF ends, a line longer than the decode slice, an
+    // invalid UTF-8 line and a non-JSON line, so the block is cut into slices at line ends.
+    const long = JSON.stringify({
+      ...buildRecord({ correlationId: 'c-long' }),
+      padding: 'x'.repeat(100_000),
+    });
+    const parts: Buffer[] = [];
+    for (let i = 0; i < 120; i++) {
+      parts.push(Buffer.from(`${rec(i)}${i % 7 === 0 ? '\r' : ''}\n`));
+      if (i === 30) parts.push(Buffer.from('\n'));
+      if (i === 50) parts.push(Buffer.from(`${long}\n`));
+      if (i === 70) parts.push(Buffer.from([0x7b, 0xff, 0xfe, 0x7d, 0x0a]));
+      if (i === 90) parts.push(Buffer.from('not json\n'));
+    }
+    const all = Buffer.concat(parts);
+    const read = (pieceBytes: number) => {
+      const malformed: MalformedRecord[] = [];
+      const out: ParseOutput = { items: [], source: 'x', malformed: (m) => malformed.push(m) };
+      const parser = new JsonLinesParser(out);
+      for (let at = 0; at < all.length; at += pieceBytes) parser.push(all.subarray(at, at + pieceBytes));
+      parser.end(true);
+      return {
+        ids: out.items.map((it) => (it.kind === 'audit' ? it.event.correlationId : '')),
+        malformed,
+        line: parser.line,
+      };
+    };
+    const whole = read(all.length);
+    expect(all.length).toBeGreaterThan(3 * 64 * 1024);
+    expect(whole.ids).toHaveLength(121);
+    expect(whole.ids[51]).toBe('c-long');
+    expect(whole.malformed.map((m) => [m.line, m.reason.slice(0, 14)])).toEqual([
+      [74, 'invalid UTF-8'],
+      [95, 'not valid JSON'],
+    ]);
+    expect(read(1000)).toEqual(whole);
+    expect(read(64 * 1024 + 13)).toEqual(whole);
+  });
 });
 
 describe('tailing an append blob with parseChunk', () => {
