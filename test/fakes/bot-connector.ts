@@ -20,6 +20,8 @@ export interface FakeBotConnector {
   readonly serviceUrl: string;
   readonly activities: ConnectorActivity[];
   readonly requests: Array<{ method: string; path: string; status: number }>;
+  /** Every request body received, as JSON text (for scans of what the bot sent). */
+  readonly payloads: string[];
   find(conversationId: string, id: string): ConnectorActivity | undefined;
   /** The next `count` requests answer 429 with Retry-After: `seconds`. */
   rateLimit(seconds: number, count?: number): void;
@@ -31,7 +33,11 @@ export async function startFakeBotConnector(options: { token?: string } = {}): P
   const activities: ConnectorActivity[] = [];
   const requests: FakeBotConnector['requests'] = [];
   let throttle: { seconds: number; count: number } | undefined;
+  const payloads: string[] = [];
   let seq = 0;
+  app.addHook('preHandler', async (request) => {
+    payloads.push(JSON.stringify(request.body ?? null));
+  });
 
   const gate = (request: FastifyRequest, reply: FastifyReply): boolean => {
     const path = request.url;
@@ -95,6 +101,7 @@ export async function startFakeBotConnector(options: { token?: string } = {}): P
     serviceUrl: address,
     activities,
     requests,
+    payloads,
     find: (conversationId, id) => activities.find((a) => a.conversationId === conversationId && a.id === id),
     rateLimit: (seconds, count = 1) => {
       throttle = { seconds, count };

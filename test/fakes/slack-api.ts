@@ -25,6 +25,8 @@ export interface FakeSlackApi {
   readonly ephemerals: Array<{ channel: string; user: string; text: string }>;
   readonly responses: Array<{ id: string; body: Record<string, unknown> }>;
   readonly calls: Array<{ method: string; status: number }>;
+  /** Every request body received (Web API calls and response_url posts), as JSON text. */
+  readonly payloads: string[];
   /** The next `count` calls of `method` answer 429 with Retry-After: `retryAfterSec`. */
   rateLimit(method: string, retryAfterSec: number, count?: number): void;
   message(channel: string, ts: string): FakeMessage | undefined;
@@ -72,6 +74,10 @@ export async function startFakeSlackApi(options: {
   const ephemerals: FakeSlackApi['ephemerals'] = [];
   const responses: FakeSlackApi['responses'] = [];
   const calls: FakeSlackApi['calls'] = [];
+  const payloads: string[] = [];
+  app.addHook('preHandler', async (request) => {
+    payloads.push(JSON.stringify(request.body ?? null));
+  });
   const limits = new Map<string, { retryAfterSec: number; count: number }>();
   const responseUses = new Map<string, number>();
   let seq = 1_700_000_000;
@@ -170,6 +176,7 @@ export async function startFakeSlackApi(options: {
     ephemerals,
     responses,
     calls,
+    payloads,
     rateLimit: (method, retryAfterSec, count = 1) => limits.set(method, { retryAfterSec, count }),
     message: (channel, ts) => messages.get(`${channel}|${ts}`),
     close: () => app.close(),
