@@ -38,6 +38,9 @@ param appSecretsVaultId string = ''
 @description('Public https URL of the bot when a custom domain fronts it; default https://<app>.azurewebsites.net.')
 param publicUrl string = ''
 
+@description('Create a workspace-based Application Insights component and export kv-warden request traces and metrics to it (OpenTelemetry).')
+param applicationInsights bool = false
+
 var suffix = uniqueString(resourceGroup().id, namePrefix)
 var appName = '${namePrefix}-app-${suffix}'
 // Known before the site exists, so the site's own settings can carry it (no self-reference).
@@ -116,6 +119,19 @@ resource eventGridQueue 'Microsoft.ServiceBus/namespaces/queues@2022-10-01-previ
   }
 }
 
+// Request traces and kv-warden's metrics (OpenTelemetry export), stored in the same workspace. kv-warden sends
+// with the connection string's instrumentation key, so this needs no role assignment.
+resource appInsights 'Microsoft.Insights/components@2020-02-02' = if (applicationInsights) {
+  name: '${namePrefix}-appi-${suffix}'
+  location: location
+  kind: 'web'
+  properties: {
+    Application_Type: 'web'
+    WorkspaceResourceId: workspace.id
+    IngestionMode: 'LogAnalytics'
+  }
+}
+
 resource plan 'Microsoft.Web/serverfarms@2023-12-01' = {
   name: '${namePrefix}-plan'
   location: location
@@ -156,6 +172,8 @@ resource app 'Microsoft.Web/sites@2023-12-01' = {
         { name: 'KV_WARDEN_WORKSPACE_ID', value: workspace.properties.customerId }
         { name: 'KV_WARDEN_WORKSPACE_RESOURCE_ID', value: workspace.id }
         { name: 'KV_WARDEN_PUBLIC_URL', value: effectivePublicUrl }
+        // Empty turns the telemetry export off (the default when applicationInsights is false).
+        { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: applicationInsights ? appInsights.properties.ConnectionString : '' }
         // Zip deploy of the repository: Oryx runs `npm install` (tsx loads the TypeScript sources at start).
         { name: 'SCM_DO_BUILD_DURING_DEPLOYMENT', value: 'true' }
         { name: 'CLIENT_ID', value: botAppId }

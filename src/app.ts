@@ -35,6 +35,7 @@ import { FolderSource } from './ingest/folder/folder-source.js';
 import { createStore } from './store/create-store.js';
 import { type DuckDbHandle, openDuckDb } from './store/duckdb/open-duckdb.js';
 import type { Store } from './store/store.js';
+import { startTelemetry, type Telemetry, type TelemetryDeps } from './telemetry/telemetry.js';
 import { type Clock, systemClock } from './util/clock.js';
 import { createLogger, type Logger } from './util/logger.js';
 import { Metrics } from './util/metrics.js';
@@ -64,6 +65,8 @@ export interface AppDeps {
   readonly shutdownDrainMs?: number;
   /** Entra credential for `store.azureTable.endpoint` (default: DefaultAzureCredential for `azure.cloud`). */
   readonly credential?: TokenCredential;
+  /** Telemetry export overrides (tests: the module loader, the exporter's TLS CA and offline storage). */
+  readonly telemetry?: Omit<TelemetryDeps, 'logger'>;
 }
 
 export interface App {
@@ -103,6 +106,20 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
     logger.warn({ host: config.server.host }, 'local console off: it only runs on a loopback server.host');
   const consoleEnabled = (config.server.console ?? config.embedded) && loopback;
 
+  // Started before anything else and stopped after the server; the exporter module is loaded only when the
+  // export is enabled (by default never in embedded mode).
+  const telemetry = await startTelemetry(config, { logger, ...deps.telemetry });
+  try {
+    return await open(config, deps, { clock, logger, metrics, cwd, consoleEnabled, telemetry });
+  } catch (err) {
+    await telemetry?.shutdown();
+    throw err;
+  }
+}
+
+/** Opens the store, then wires the rest (closing the store again if that throws). */
+async function open(config: Config, deps: AppDeps, started: Omit<Opened, 'store' | 'duckdb'>): Promise<App> {
+  const { cwd } = started;
   let duckdb: DuckDbHandle | undefined;
   if ('duckdb' in config.store) duckdb = await openDuckDb(path.resolve(cwd, config.store.duckdb));
   const credential =
@@ -115,7 +132,7 @@ export async function createApp(config: Config, deps: AppDeps = {}): Promise<App
     cwd,
   });
   try {
-    return await wire(config, deps, { clock, logger, metrics, cwd, consoleEnabled, store, duckdb });
+    return await wire(config, deps, { ...started, store, duckdb });
   } catch (err) {
     await store.close().catch(() => undefined);
     await duckdb?.close().catch(() => undefined);
@@ -131,15 +148,17 @@ interface Opened {
   readonly consoleEnabled: boolean;
   readonly store: Store;
   readonly duckdb: DuckDbHandle | undefined;
+  readonly telemetry: Telemetry | undefined;
 }
 
 /** Everything after the store is open (createApp closes the store if this throws). */
 async function wire(config: Config, deps: AppDeps, opened: Opened): Promise<App> {
-  const { clock, logger, metrics, cwd, consoleEnabled, store, duckdb } = opened;
+  const { clock, logger, metrics, cwd, consoleEnabled, store, duckdb, telemetry } = opened;
   const directory = new Directory(config);
   const router = new CommandRouter();
   const handler = new AppChatHandler(router, directory, logger);
   const fastify = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 1024 * 1024 });
+  telemetry?.instrument(fastify);
 
   let consoleSurface: ConsoleSurface | undefined;
   const token = deps.consoleToken ?? newConsoleToken();
@@ -170,6 +189,7 @@ async function wire(config: Config, deps: AppDeps, opened: Opened): Promise<App>
   const detector = restoreDetector(saved.engine, engineOptions, logger);
   const pipeline = new DefaultIntakePipeline({
     unrecorded: saved.unrecorded,
+    unmarked: saved.unmarked,
     store,
     detector,
     alerts,
@@ -227,6 +247,9 @@ async function wire(config: Config, deps: AppDeps, opened: Opened): Promise<App>
   for (const r of runtimes) sources.push(...(r.sources ?? []));
 
   let storeOpen = true;
+  const refreshGauges = async () => {
+    if (storeOpen) metrics.outboxDepth.set(await outbox.depth());
+  };
   registerHealthRoutes(fastify, {
     metrics,
     readiness: {
@@ -235,10 +258,9 @@ async function wire(config: Config, deps: AppDeps, opened: Opened): Promise<App>
         ...sources.filter((s) => !s.connected).map((s) => `source:${s.name}`),
       ],
     },
-    beforeScrape: async () => {
-      metrics.outboxDepth.set(await outbox.depth());
-    },
+    beforeScrape: refreshGauges,
   });
+  telemetry?.observe(metrics.registry, refreshGauges);
 
   let sweepTimer: NodeJS.Timeout | undefined;
   let stopping: Promise<void> | undefined;
@@ -282,6 +304,8 @@ async function wire(config: Config, deps: AppDeps, opened: Opened): Promise<App>
         await adapters.stop();
         consoleSurface?.broadcastNotice('kv-warden is shutting down.');
         await fastify.close();
+        // Last spans and a last metrics export, while the store still answers the outbox-depth gauge.
+        await telemetry?.shutdown();
         storeOpen = false;
         await store.close();
         await duckdb?.close();

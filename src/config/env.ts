@@ -12,6 +12,8 @@ export interface EnvSettings {
   readonly serviceBus: { readonly connectionString?: string; readonly namespace?: string };
   readonly storage: { readonly connectionString?: string };
   readonly tables: { readonly connectionString?: string };
+  /** Application Insights connection string (`APPLICATIONINSIGHTS_CONNECTION_STRING`) for the telemetry export. */
+  readonly telemetry: { readonly connectionString?: string };
   readonly port?: number;
   /** Values of variables named by the config (e.g. the PagerDuty routing key), looked up on demand. */
   readonly lookup: (name: string) => string | undefined;
@@ -27,6 +29,8 @@ export const SECRET_ENV_NAMES = [
   'AZURE_STORAGE_CONNECTION_STRING',
   'AZURE_TABLES_CONNECTION_STRING',
   'AZURE_CLIENT_SECRET',
+  // Not a credential to Azure, but it lets anyone write telemetry into the component: kept out of logs too.
+  'APPLICATIONINSIGHTS_CONNECTION_STRING',
 ] as const;
 
 function nonEmpty(value: string | undefined): string | undefined {
@@ -64,6 +68,7 @@ export function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
     },
     storage: { connectionString: nonEmpty(env.AZURE_STORAGE_CONNECTION_STRING) },
     tables: { connectionString: nonEmpty(env.AZURE_TABLES_CONNECTION_STRING) },
+    telemetry: { connectionString: nonEmpty(env.APPLICATIONINSIGHTS_CONNECTION_STRING) },
     lookup: (name: string) => nonEmpty(env[name]),
   };
   return port === undefined ? settings : { ...settings, port };

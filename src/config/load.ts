@@ -68,6 +68,10 @@ export function parseConfig(raw: unknown, env: EnvSettings, file?: string): Conf
     !env.teams.clientId &&
     !cfg.teams.allowUnauthenticatedLocalDev &&
     !('azureTable' in cfg.store);
+  // Telemetry export is on when asked for, or by default when the connection string is set outside embedded mode.
+  cfg.telemetry.azureMonitor.enabled =
+    cfg.telemetry.azureMonitor.enabled ?? (env.telemetry.connectionString !== undefined && !embedded);
+  if (cfg.telemetry.azureMonitor.enabled) checkConnectionString(env.telemetry.connectionString);
   const config: Config = { ...cfg, vaults, env, embedded, ...(file ? { file } : {}) };
   if (env.port !== undefined) config.server.port = env.port;
   return deepFreeze(config);
@@ -143,6 +147,33 @@ function crossCheck(cfg: ConfigFile): void {
   if (cfg.escalation.pagerduty && !cfg.escalation.pagerduty.routingKeyEnv) {
     throw new ConfigError('escalation.pagerduty.routingKeyEnv', 'is required');
   }
+}
+
+/** The parts of an Application Insights connection string the exporter needs; the value is never echoed. */
+function checkConnectionString(text: string | undefined): void {
+  if (text === undefined)
+    throw new ConfigError(
+      'telemetry.azureMonitor.enabled',
+      'APPLICATIONINSIGHTS_CONNECTION_STRING is not set (copy it from the Application Insights resource)',
+    );
+  const fields = new Map(
+    text.split(';').flatMap((part) => {
+      const at = part.indexOf('=');
+      return at > 0 ? [[part.slice(0, at).trim().toLowerCase(), part.slice(at + 1).trim()] as const] : [];
+    }),
+  );
+  const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+  if (!GUID.test(fields.get('instrumentationkey') ?? ''))
+    throw new ConfigError(
+      'env.APPLICATIONINSIGHTS_CONNECTION_STRING',
+      'has no InstrumentationKey=<GUID>; copy the whole connection string from the Application Insights resource',
+    );
+  const endpoint = fields.get('ingestionendpoint');
+  if (endpoint !== undefined && !/^https?:\/\/[^\s/]+/i.test(endpoint))
+    throw new ConfigError(
+      'env.APPLICATIONINSIGHTS_CONNECTION_STRING',
+      'IngestionEndpoint is not an http(s) URL',
+    );
 }
 
 function deepFreeze<T>(value: T): T {

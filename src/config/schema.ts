@@ -220,6 +220,20 @@ const teams = z.strictObject({
   allowUnauthenticatedLocalDev: z.boolean().default(false),
 });
 
+const telemetry = z.strictObject({
+  /** OpenTelemetry export (request traces, metrics) to Application Insights; the connection string comes from the environment. */
+  azureMonitor: z
+    .strictObject({
+      /** Default: on when APPLICATIONINSIGHTS_CONNECTION_STRING is set, outside embedded mode. */
+      enabled: z.boolean().optional(),
+      /** Share of request traces kept (0–1); Application Insights scales counts back up. */
+      samplingRatio: z.number().min(0).max(1).default(1),
+      /** How often metrics are exported. */
+      metricsInterval: duration.default(60_000),
+    })
+    .prefault({}),
+});
+
 export const configSchema = z.strictObject({
   detection: detection.prefault({}),
   vaults: z.record(z.string(), vault).default({}),
@@ -234,6 +248,7 @@ export const configSchema = z.strictObject({
   azure: azure.prefault({}),
   server: server.prefault({}),
   teams: teams.prefault({}),
+  telemetry: telemetry.prefault({}),
   logging: z
     .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info') })
     .prefault({}),
