@@ -1,4 +1,5 @@
 import type { TokenCredential } from '@azure/core-auth';
+import type { SecretClientOptions } from '@azure/keyvault-secrets';
 import type { Config } from '../config/load.js';
 import { NotAvailableError } from '../errors.js';
 import { LocalVaultProvider } from '../rotation/local-vault-provider.js';
@@ -23,7 +24,14 @@ export interface RotationProviders {
  */
 export async function createRotationProviders(
   config: Pick<Config, 'embedded' | 'azure'>,
-  deps: { store: Store; clock: Clock; credential?: TokenCredential; demo?: boolean },
+  deps: {
+    store: Store;
+    clock: Clock;
+    credential?: TokenCredential;
+    demo?: boolean;
+    /** Transport for both SDKs (tests answer in-process to see the URLs; production leaves it unset). */
+    httpClient?: SecretClientOptions['httpClient'];
+  },
 ): Promise<RotationProviders> {
   if (config.embedded) {
     const local = new LocalVaultProvider(deps.store, deps.clock);
@@ -34,9 +42,10 @@ export async function createRotationProviders(
     throw new NotAvailableError('rotation', 'an Azure credential is needed to reach Key Vault and ARM');
   }
   const endpoints = cloudEndpoints(config.azure);
+  const clientOptions = deps.httpClient ? { clientOptions: { httpClient: deps.httpClient } } : {};
   return {
-    vault: new KeyVaultSecrets({ credential: deps.credential, endpoints }),
-    rotator: new ArmStorageKeyRotator({ credential: deps.credential, endpoints }),
+    vault: new KeyVaultSecrets({ credential: deps.credential, endpoints, ...clientOptions }),
+    rotator: new ArmStorageKeyRotator({ credential: deps.credential, endpoints, ...clientOptions }),
     kind: 'azure',
   };
 }
