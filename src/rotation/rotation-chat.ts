@@ -94,8 +94,8 @@ export function registerRotationCommands(router: CommandRouter, service: Rotatio
     name: 'rotations',
     usage: 'rotations',
     summary: 'List pending and recent rotations',
-    async run(): Promise<CommandReply> {
-      const all = await service.list({ limit: 20 });
+    async run({ actor }): Promise<CommandReply> {
+      const all = await service.listVisibleTo(actor, { limit: 20 });
       if (all.length === 0) return { text: 'No rotations yet.' };
       const open = all.filter(
         (r) =>

@@ -167,6 +167,21 @@ export class RotationService {
     return options.limit === undefined ? all : all.slice(0, options.limit);
   }
 
+  /**
+   * Rotations the actor may see, newest first: those on vaults where they are a viewer, requester or approver
+   * (deny by default: a mapped person without such a role sees none). Throws UnknownUserError when unmapped.
+   */
+  async listVisibleTo(actor: ChatActor, options: { limit?: number } = {}): Promise<RotationRecord[]> {
+    const { directory } = this.deps;
+    const person = directory.resolve(actor);
+    const visible = (await this.list()).filter((r) =>
+      (['viewer', 'requester', 'approver'] as const).some((role) =>
+        directory.hasRole(person, role, r.plan.vault),
+      ),
+    );
+    return options.limit === undefined ? visible : visible.slice(0, options.limit);
+  }
+
   /** Moves pending requests past their expiry to `expired`. Call periodically. */
   async expireStale(): Promise<RotationRecord[]> {
     const nowMs = this.deps.clock.now();

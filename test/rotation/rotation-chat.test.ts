@@ -37,6 +37,20 @@ describe('rotation chat glue', () => {
     await expect(runCommand(router, actor.aliceSlack, `rotate ${DEMO_VAULT}`)).rejects.toThrow(/Usage/);
   });
 
+  it('lists in /kv rotations only rotations on vaults the person has a role for', async () => {
+    const h = await makeHarness();
+    const router = new CommandRouter();
+    registerRotationCommands(router, h.service);
+    const r = await h.service.request(actor.aliceSlack, DEMO_VAULT, DEMO_SECRET, 'visibility');
+    // erin approves kv-other only: the kv-demo-payments rotation is not hers to see.
+    expect((await runCommand(router, actor.erin, 'rotations')).text).toBe('No rotations yet.');
+    expect((await runCommand(router, actor.carol, 'rotations')).text).toContain(r.id);
+    expect((await runCommand(router, actor.bob, 'rotations')).text).toContain(r.id);
+    await expect(runCommand(router, actor.stranger, 'rotations')).rejects.toMatchObject({
+      code: 'KVW_UNKNOWN_USER',
+    });
+  });
+
   it('approves by click, runs the execution once, and shows the loser the current card with a reason', async () => {
     const h = await makeHarness();
     const r = await h.service.request(actor.aliceSlack, DEMO_VAULT, DEMO_SECRET, 'x');
