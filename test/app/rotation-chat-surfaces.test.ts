@@ -28,7 +28,7 @@ import { type FakeSlackApi, startFakeSlackApi } from '../fakes/slack-api.js';
  * Two-person rotation through Slack and Teams at once, through createApp: Alice requests from Slack, her
  * Teams account is refused as the same person (KVW_SELF_APPROVAL), Carol approves from Slack, and both
  * cards end "Rotated". Every key value is a planted canary; afterwards every payload sent to Slack and
- * Teams, every invoke answer, every log line and every store row outside the local vault is scanned.
+ * Teams, every invoke answer, the metrics, every log line and every store row outside the local vault is scanned.
  */
 const CANARY = 'CANARY-CHAT-9d41e7';
 const CAROL_AAD = 'cccccccc-0000-0000-0000-000000000003';
@@ -69,7 +69,7 @@ rotation: { channel: { slack: C0ROT, teams: "${CHANNEL}" } }
 }
 
 describe('rotation through Slack and Teams', () => {
-  it('is requested in Slack, refused to the requester’s Teams account, approved by another person, and no key value reaches chat, logs or the store', async () => {
+  it('is requested in Slack, refused to the requester’s Teams account, approved by another person, and no key value reaches chat, metrics, logs or the store', async () => {
     const clock = new FakeClock(T0);
     const logLines: string[] = [];
     const logger = createLogger({
@@ -174,6 +174,8 @@ describe('rotation through Slack and Teams', () => {
     expect(slack.messages.size).toBeGreaterThanOrEqual(1);
 
     // 4. The canary scan. The values are in the local vault (so the scan means something) ...
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/^# HELP /m);
     await app.stop();
     app = undefined;
     const reopened = await createApp(config(), { clock, logger: silentLogger, cwd: dir, features: [] });
@@ -195,6 +197,7 @@ describe('rotation through Slack and Teams', () => {
       slack: slack.payloads,
       teams: connector.payloads,
       invokeAnswers,
+      metrics,
       logLines,
       rows: JSON.stringify(rows),
       audit: JSON.stringify(audit, (_k, v) => (typeof v === 'bigint' ? String(v) : v)),
