@@ -1,5 +1,6 @@
 import { renderCard } from '../chat/cards/render-card.js';
 import type { CardMessage } from '../chat/chat-surface.js';
+import { PIVOT_SINCE, pivotTargets } from '../queries/pivot-actions.js';
 import type { Alert, HistoryEntry } from './alert.js';
 import { allowedActions } from './lifecycle.js';
 
@@ -27,14 +28,22 @@ const ACTION_PAST: Record<HistoryEntry['action'], string> = {
   reopen: 'reopened',
 };
 
-/** The alert card for the alert's current state: a pure function of the document. */
-export function renderAlertCard(alert: Alert): CardMessage {
-  return { card: renderCard('alert', alertCardData(alert)), text: alertText(alert) };
+/** How this kv-warden draws alert cards; fixed at start-up, so a card stays a function of the alert. */
+export interface AlertCardOptions {
+  /** Pivot buttons (this caller's activity, this IP's history): on when the queries feature runs. */
+  readonly pivots?: boolean;
+}
+
+/** The alert card for the alert's current state: a pure function of the document (and the options). */
+export function renderAlertCard(alert: Alert, options: AlertCardOptions = {}): CardMessage {
+  return { card: renderCard('alert', alertCardData(alert, options)), text: alertText(alert) };
 }
 
 /** The view model the `cards/alert.json` template binds to (every field present, all strings/booleans). */
-export function alertCardData(alert: Alert): Record<string, unknown> {
+export function alertCardData(alert: Alert, options: AlertCardOptions = {}): Record<string, unknown> {
   const allowed = allowedActions(alert);
+  // Pivots only read, so they are offered in every state, closed included.
+  const pivots = options.pivots === true ? pivotTargets(alert) : {};
   const evidence = Object.entries(alert.evidence).map(([title, value]) => ({
     title: inert(title),
     value: inert(String(value)),
@@ -67,6 +76,11 @@ export function alertCardData(alert: Alert): Record<string, unknown> {
     canClose: allowed.has('close'),
     canEscalate: allowed.has('escalate'),
     canReopen: allowed.has('reopen'),
+    hasCallerPivot: pivots.caller !== undefined,
+    pivotCaller: pivots.caller ?? '',
+    hasIpPivot: pivots.ip !== undefined,
+    pivotIp: pivots.ip ?? '',
+    pivotSince: PIVOT_SINCE,
   };
 }
 

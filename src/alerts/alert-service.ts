@@ -1,4 +1,10 @@
-import type { ActionOutcome, ChatActor, InboundAction, SurfaceName } from '../chat/chat-surface.js';
+import type {
+  ActionOutcome,
+  CardMessage,
+  ChatActor,
+  InboundAction,
+  SurfaceName,
+} from '../chat/chat-surface.js';
 import type { Directory, Person } from '../config/directory.js';
 import type { Config } from '../config/load.js';
 import type { Detection } from '../detect/detection.js';
@@ -10,7 +16,7 @@ import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import type { Metrics } from '../util/metrics.js';
 import { type Alert, type AlertAction, SYSTEM_ACTOR } from './alert.js';
-import { ALERT_VERBS, describeEntry, renderAlertCard } from './alert-card.js';
+import { ALERT_VERBS, type AlertCardOptions, describeEntry, renderAlertCard } from './alert-card.js';
 import { publishTransitionEffects } from './effects.js';
 import { alertIdFor, belongsToGroup, detectionIdOf, mergeDetection, newAlert } from './grouping.js';
 import { type TransitionActor, type TransitionRequest, transition } from './lifecycle.js';
@@ -52,7 +58,22 @@ const ALERT_ID = /^A-[0-9A-F]{10}$/;
  * the lifecycle, every change is a conditional write, persisted before its card or escalation is queued.
  */
 export class AlertService {
+  private cardOptions: AlertCardOptions = {};
+
   constructor(private readonly deps: AlertServiceDeps) {}
+
+  /**
+   * Alert cards carry the pivot buttons (`query.run`) from now on. The queries feature calls this when
+   * it registers the `query.*` actions, before the app starts, so every card drawn agrees.
+   */
+  enablePivots(): void {
+    this.cardOptions = { ...this.cardOptions, pivots: true };
+  }
+
+  /** The card for an alert as this kv-warden draws it. */
+  renderCard(alert: Alert): CardMessage {
+    return renderAlertCard(alert, this.cardOptions);
+  }
 
   private get surfaces(): readonly SurfaceName[] {
     return this.deps.surfaces ?? this.deps.outbox.surfaceNames();
@@ -120,11 +141,11 @@ export class AlertService {
       return { notice: 'This card does not name a valid alert. Nothing was changed.' };
     let current = await this.deps.store.get<Alert>(ALERTS, alertId);
     if (!current) return { notice: new NotFoundError(`alert ${alertId}`).userMessage };
-    if (action.verb === ALERT_VERBS.refresh) return { card: renderAlertCard(current.value) };
+    if (action.verb === ALERT_VERBS.refresh) return { card: this.renderCard(current.value) };
     const alertAction = VERB_ACTIONS[action.verb];
     if (!alertAction)
       return {
-        card: renderAlertCard(current.value),
+        card: this.renderCard(current.value),
         notice: `Unknown alert action "${action.verb.slice(0, 40)}".`,
       };
 
@@ -133,7 +154,7 @@ export class AlertService {
       person = this.deps.directory.resolve(actor);
     } catch (err) {
       if (err instanceof UnknownUserError)
-        return { card: renderAlertCard(current.value), notice: err.userMessage };
+        return { card: this.renderCard(current.value), notice: err.userMessage };
       throw err;
     }
     const request = this.requestFor(alertAction, person, actor, action, current.value.vault);
@@ -146,18 +167,18 @@ export class AlertService {
             'alert action refused: not a responder',
           );
         }
-        return { card: renderAlertCard(current.value), notice: this.refusalNotice(current.value, result) };
+        return { card: this.renderCard(current.value), notice: this.refusalNotice(current.value, result) };
       }
       const saved = await this.tryUpdate(current, result.alert);
       if (saved) {
         await this.afterTransition(current.value, saved, request);
-        return { card: renderAlertCard(saved) };
+        return { card: this.renderCard(saved) };
       }
       const reread = await this.deps.store.get<Alert>(ALERTS, alertId);
       if (!reread) return { notice: new NotFoundError(`alert ${alertId}`).userMessage };
       current = reread;
     }
-    return { card: renderAlertCard(current.value), notice: 'The alert is changing too fast; try again.' };
+    return { card: this.renderCard(current.value), notice: 'The alert is changing too fast; try again.' };
   }
 
   /** Alerts that are not closed, most severe and most recent first. */
@@ -254,7 +275,7 @@ export class AlertService {
   }
 
   private async publish(alert: Alert): Promise<void> {
-    const message = renderAlertCard(alert);
+    const message = this.renderCard(alert);
     for (const route of routeAlert(this.deps.config, this.surfaces, alert)) {
       await this.deps.outbox.publishCard(alert.id, route, message, alert.version);
     }

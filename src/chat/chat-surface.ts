@@ -79,6 +79,13 @@ export interface ActionOutcome {
   readonly card?: CardMessage;
   /** A message only the actor should see (refusals, "someone else acted first"). */
   readonly notice?: string;
+  /**
+   * A card only the actor should see, next to the card they clicked, which stays as it is for
+   * everyone (a pivot query's result). Console: shown on the clicking page; Slack: an ephemeral
+   * response; Teams: the invoke response, which only the clicker's client shows. A surface that
+   * cannot show a private card shows `text` privately instead.
+   */
+  readonly reply?: CardMessage;
 }
 
 export interface CommandReply {

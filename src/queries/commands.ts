@@ -52,9 +52,35 @@ async function runForChat(
   actor: ChatActor,
   request: QueryRequest,
 ): Promise<CommandReply> {
-  const { result, summary, totalColumn, lookbackMs } = await authorisedRun(deps, actor, request);
+  const run = await authorisedRun(deps, actor, request);
+  const { result } = run;
+  return {
+    card: {
+      card: resultCard(deps, run),
+      text: `${resultTitle(result)}: ${result.rows.length} rows (${result.range.label})`,
+    },
+  };
+}
+
+/**
+ * `query.run` from a pivot button: the result card goes privately to the person who clicked (`reply`),
+ * with the plain-text rendering as its fallback; the alert card they clicked is left as it is.
+ */
+export async function handleQueryAction(
+  deps: QueryCommandDeps,
+  actor: ChatActor,
+  action: InboundAction,
+): Promise<ActionOutcome> {
+  if (action.verb !== QUERY_RUN_VERB)
+    throw new UsageError(`unknown query action ${action.verb.slice(0, 40)}`);
+  const run = await authorisedRun(deps, actor, requestFromData(action.data));
+  return { reply: { card: resultCard(deps, run), text: queryResultText(run.result) } };
+}
+
+function resultCard(deps: QueryCommandDeps, run: AuthorisedRun): AdaptiveCard {
+  const { result, summary, totalColumn, lookbackMs } = run;
   const render = deps.renderCard ?? renderCard;
-  const card = render(
+  return render(
     'query-result',
     queryCardData(result, {
       summary,
@@ -63,21 +89,6 @@ async function runForChat(
       ...(lookbackMs ? { lookbackMs } : {}),
     }),
   );
-  return {
-    card: { card, text: `${resultTitle(result)}: ${result.rows.length} rows (${result.range.label})` },
-  };
-}
-
-/** `query.run` from a pivot button: the answer goes privately to the person who clicked. */
-export async function handleQueryAction(
-  deps: QueryCommandDeps,
-  actor: ChatActor,
-  action: InboundAction,
-): Promise<ActionOutcome> {
-  if (action.verb !== QUERY_RUN_VERB)
-    throw new UsageError(`unknown query action ${action.verb.slice(0, 40)}`);
-  const { result } = await authorisedRun(deps, actor, requestFromData(action.data));
-  return { notice: queryResultText(result) };
 }
 
 /** Button data is inbound input: only known string fields pass, and QueryService validates their values. */
@@ -97,6 +108,8 @@ function requestFromData(data: Readonly<Record<string, unknown>>): QueryRequest 
   }
   return req;
 }
+
+type AuthorisedRun = Awaited<ReturnType<typeof authorisedRun>>;
 
 async function authorisedRun(deps: QueryCommandDeps, actor: ChatActor, request: QueryRequest) {
   const person = deps.directory.resolve(actor);

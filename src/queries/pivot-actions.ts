@@ -1,3 +1,5 @@
+import { parseIp, parsePrincipal } from './params.js';
+
 /** What an alert card knows about its entities (a subset of the Alert document). */
 export interface PivotSubject {
   readonly vault: string;
@@ -6,34 +8,38 @@ export interface PivotSubject {
   readonly ip?: string;
 }
 
+/** The entities an alert's pivot buttons query for; a missing one means no button for it. */
+export interface PivotTargets {
+  /** Object id or app id (the alert's principal when it is a GUID), else the UPN. */
+  readonly caller?: string;
+  /** The caller IP of the alert's detection. */
+  readonly ip?: string;
+}
+
 export const QUERY_RUN_VERB = 'query.run';
 /** The period pivot buttons look back over. */
 export const PIVOT_SINCE = '7d';
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const IP = /^[0-9a-f.:]{2,39}$/i;
-
 /**
- * Action.Execute buttons for an alert card: this caller's activity (the `caller` query across vaults)
- * and this IP's history (`who` on the alert's vault, narrowed to the IP). Data is re-validated when
- * clicked; a button is left out when the alert has no usable entity (e.g. the principal is an IP).
+ * The entities behind an alert's pivot buttons (cards/alert.json): "This caller's activity" runs the
+ * `caller` query across vaults, "This IP's history" runs `who` on the alert's vault narrowed to the IP.
+ * Only values the query parameters accept get a button (an alert whose principal is an IP has no caller
+ * button); the button data is validated again when it comes back on a click.
  */
-export function pivotActions(alert: PivotSubject): Record<string, unknown>[] {
-  const actions: Record<string, unknown>[] = [];
-  const caller = GUID.test(alert.principal) ? alert.principal : alert.principalUpn;
-  if (caller)
-    actions.push({
-      type: 'Action.Execute',
-      title: "This caller's activity",
-      verb: QUERY_RUN_VERB,
-      data: { name: 'caller', caller, since: PIVOT_SINCE },
-    });
-  if (alert.ip && IP.test(alert.ip))
-    actions.push({
-      type: 'Action.Execute',
-      title: "This IP's history",
-      verb: QUERY_RUN_VERB,
-      data: { name: 'who', vault: alert.vault, ip: alert.ip, since: PIVOT_SINCE },
-    });
-  return actions;
+export function pivotTargets(alert: PivotSubject): PivotTargets {
+  const caller = accepted(() => parsePrincipal(alert.principal)) ?? accepted(() => upnOf(alert));
+  const ip = alert.ip === undefined ? undefined : accepted(() => parseIp(alert.ip as string));
+  return { ...(caller ? { caller } : {}), ...(ip ? { ip } : {}) };
+}
+
+function upnOf(alert: PivotSubject): string | undefined {
+  return alert.principalUpn ? parsePrincipal(alert.principalUpn) : undefined;
+}
+
+function accepted(parse: () => string | undefined): string | undefined {
+  try {
+    return parse();
+  } catch {
+    return undefined;
+  }
 }

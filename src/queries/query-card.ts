@@ -77,7 +77,7 @@ export function queryCardData(
   };
 }
 
-/** A plain-text rendering (pivot buttons answer with a private notice, not a new card). */
+/** A plain-text rendering: the fallback of a pivot's private result card (`ActionOutcome.reply.text`). */
 export function queryResultText(r: QueryResult): string {
   const columns = CARD_COLUMNS[r.name];
   const rows = r.rows

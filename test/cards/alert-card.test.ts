@@ -3,6 +3,7 @@ import type { Alert } from '../../src/alerts/alert.js';
 import { alertCardData, renderAlertCard } from '../../src/alerts/alert-card.js';
 import { toBlockKit } from '../../src/chat/block-kit/to-block-kit.js';
 import { buildAlert } from '../alerts/builders.js';
+import { blockProblem } from '../fakes/slack-api.js';
 
 const ackBy = {
   action: 'acknowledge',
@@ -68,6 +69,15 @@ describe('alert card', () => {
       expect(JSON.stringify(card)).not.toMatch(/"\$(when|data)"/);
       expect(() => toBlockKit(card)).not.toThrow();
       expect(card.version).toBe('1.5');
+    });
+  }
+
+  for (const [name, alert] of Object.entries(STATES)) {
+    it(`renders the ${name} alert card with pivot buttons (snapshot)`, () => {
+      const message = renderAlertCard(alert, { pivots: true });
+      expect(message).toMatchSnapshot();
+      expect(allStrings(message.card).filter((s) => s.includes('${'))).toEqual([]);
+      expect(blockProblem(toBlockKit(message.card))).toBeUndefined();
     });
   }
 
@@ -165,5 +175,51 @@ describe('alert card text from audit data', () => {
     expect(json).toContain('reset your password');
     const slack = JSON.stringify(toBlockKit(renderAlertCard(alert).card));
     expect(slack).not.toContain('<https://evil.example');
+  });
+});
+
+describe('pivot buttons on the alert card', () => {
+  const pivotsOf = (alert: Alert) =>
+    (renderAlertCard(alert, { pivots: true }).card.actions ?? []).filter(
+      (a) => (a as { verb?: string }).verb === 'query.run',
+    ) as Array<{ title: string; data: Record<string, unknown>; associatedInputs?: string }>;
+
+  it.each(Object.keys(STATES))('the %s alert offers both pivots after its lifecycle buttons', (name) => {
+    const alert = STATES[name] as Alert;
+    const titles = actionsOf(alert).map((a) => a.title);
+    const withPivots = (renderAlertCard(alert, { pivots: true }).card.actions ?? []) as Array<{
+      title: string;
+    }>;
+    expect(withPivots.map((a) => a.title)).toEqual([
+      ...titles,
+      "This caller's activity",
+      "This IP's history",
+    ]);
+    expect(pivotsOf(alert).map((a) => a.data)).toEqual([
+      { name: 'caller', caller: 'e5555555-0000-4000-8000-000000000005', since: '7d' },
+      { name: 'who', vault: 'kv-prod-payments', ip: '203.0.113.7', since: '7d' },
+    ]);
+    // A pivot sends none of the Close form's inputs.
+    expect(pivotsOf(alert).every((a) => a.associatedInputs === 'none')).toBe(true);
+  });
+
+  it('has no pivots unless the queries feature turned them on', () => {
+    expect(JSON.stringify(renderAlertCard(STATES.open as Alert).card)).not.toContain('query.run');
+    expect(alertCardData(STATES.open as Alert)).toMatchObject({ hasCallerPivot: false, hasIpPivot: false });
+  });
+
+  it('leaves out a pivot whose entity the alert does not carry in a usable form', () => {
+    const ipOnly = buildAlert({ principal: '198.51.100.4', principalUpn: undefined, ip: '198.51.100.4' });
+    expect(pivotsOf(ipOnly).map((a) => a.title)).toEqual(["This IP's history"]);
+    const noIp = buildAlert({ ip: undefined });
+    expect(pivotsOf(noIp).map((a) => a.title)).toEqual(["This caller's activity"]);
+    const nothing = buildAlert({ principal: 'unknown', principalUpn: undefined, ip: 'not-an-ip' });
+    expect(pivotsOf(nothing)).toEqual([]);
+    expect(JSON.stringify(renderAlertCard(nothing, { pivots: true }).card)).not.toContain('query.run');
+  });
+
+  it('falls back to the UPN for the caller pivot when the principal is not an id', () => {
+    const alert = buildAlert({ principal: '198.51.100.4', principalUpn: 'Bob@Contoso.com' });
+    expect(pivotsOf(alert)[0]?.data).toEqual({ name: 'caller', caller: 'bob@contoso.com', since: '7d' });
   });
 });

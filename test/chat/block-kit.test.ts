@@ -310,6 +310,17 @@ describe('Block Kit mapping of the cards the features really render', () => {
     expect(blockProblem(blocks)).toBeUndefined();
   });
 
+  it.each(states)('maps an %s alert card with its pivot buttons to distinct buttons', (_name, overrides) => {
+    const blocks = toBlockKit(renderAlertCard(buildAlert(overrides), { pivots: true }).card);
+    expect(blockProblem(blocks)).toBeUndefined();
+    const buttons = blocks.flatMap((b) =>
+      b.type === 'actions' ? (b.elements as Array<{ action_id: string; value?: string }>) : [],
+    );
+    const pivots = buttons.filter((b) => verbOfActionId(b.action_id) === 'query.run');
+    expect(pivots.map((b) => dataOfButtonValue(b.value)?.name)).toEqual(['caller', 'who']);
+    expect(new Set(pivots.map((b) => b.action_id)).size).toBe(2);
+  });
+
   it('maps a summary of many open alerts inside Slack limits', () => {
     const alerts = Array.from({ length: 40 }, (_, i) =>
       buildAlert({ id: `A-${String(i).padStart(10, '0')}` }),

@@ -77,6 +77,41 @@ describe('local console in a browser', () => {
     await page.screenshot({ path: '/tmp/console.png', fullPage: false });
   });
 
+  it('answers a pivot button on the page that clicked only: a refusal for a non-viewer, the result card for a viewer', async () => {
+    const card = cardWith('destructive-operation').first();
+    const id = await card.getAttribute('data-message-id');
+    const target = page.locator(`li[data-message-id="${id}"]`);
+    const pivot = target.getByRole('button', { name: "This caller's activity" });
+    await pivot.waitFor();
+    // Text and buttons (the renderer itself restyles a clicked action set, so not the raw HTML).
+    const cardState = async () => ({
+      text: await target.locator('.card').textContent(),
+      buttons: await target.locator('.card').getByRole('button').allTextContents(),
+    });
+    const before = await cardState();
+
+    // Mallory holds no role, so not viewer: refused, and no result appears.
+    await page.selectOption('#user', 'mallory');
+    await pivot.click();
+    const refusal = target.locator('.refusal');
+    await refusal.waitFor({ timeout: 15_000 });
+    expect(await refusal.textContent()).toMatch(/not authorised.*viewer/i);
+    expect(await target.locator('.private-reply').count()).toBe(0);
+
+    // Alice is a viewer: the result card appears under the alert card, marked as hers alone.
+    await page.selectOption('#user', 'alice');
+    await pivot.click();
+    const reply = target.locator('.private-reply');
+    await reply.waitFor({ timeout: 15_000 });
+    const text = (await reply.textContent()) ?? '';
+    expect(text).toContain('Only you (alice) can see this');
+    expect(text).toMatch(/caller · [0-9a-f-]{36}/);
+    expect(text).toContain('~10 minutes behind');
+    expect(await cardState()).toEqual(before);
+    await reply.getByRole('button', { name: 'Dismiss' }).click();
+    expect(await target.locator('.private-reply').count()).toBe(0);
+  });
+
   it('runs a /kv command from the command box as the selected person', async () => {
     await page.selectOption('#user', 'alice');
     await page.fill('#command', '/kv alerts');

@@ -1,5 +1,6 @@
 import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, test } from 'vitest';
+import { renderAlertCard } from '../../src/alerts/alert-card.js';
 import { toBlockKit } from '../../src/chat/block-kit/to-block-kit.js';
 import type { AdaptiveCard, ChatActor } from '../../src/chat/chat-surface.js';
 import { CommandRouter } from '../../src/chat/command-router.js';
@@ -8,12 +9,13 @@ import { readEnv } from '../../src/config/env.js';
 import { parseConfig } from '../../src/config/load.js';
 import { InvalidParameterError, NotAuthorisedError, UnknownUserError } from '../../src/errors.js';
 import { registerQueryCommands } from '../../src/queries/commands.js';
-import { pivotActions } from '../../src/queries/pivot-actions.js';
+import { pivotTargets } from '../../src/queries/pivot-actions.js';
 import type { LogQueryRequest, LogQueryRunner } from '../../src/queries/ports.js';
 import { QueryService } from '../../src/queries/query-service.js';
 import { openDuckDb } from '../../src/store/duckdb/open-duckdb.js';
 import { EventHistory } from '../../src/store/history/event-history.js';
 import { FakeClock } from '../../src/util/clock.js';
+import { buildAlert } from '../alerts/builders.js';
 import { auditEvent, BOB, HOUR, PAYMENTS_API, T0 } from '../fixtures/events.js';
 
 const config = parseConfig(
@@ -159,37 +161,66 @@ describe('/kv queries in chat', () => {
 });
 
 describe('pivot buttons on alert cards', () => {
-  const alert = { vault: 'kv-prod-payments', principal: BOB.oid, principalUpn: BOB.upn, ip: BOB.ip };
+  const alert = buildAlert({ principal: BOB.oid, principalUpn: BOB.upn, ip: BOB.ip });
+  type Button = { title: string; verb: string; data: Record<string, unknown> };
+  const pivots = () =>
+    (renderAlertCard(alert, { pivots: true }).card.actions as Button[]).filter((a) => a.verb === 'query.run');
 
-  test('offer this caller’s activity and this IP’s history as query.run actions', () => {
-    expect(pivotActions(alert)).toEqual([
-      {
+  test('the alert card offers this caller’s activity and this IP’s history as query.run actions', () => {
+    expect(pivots()).toEqual([
+      expect.objectContaining({
         type: 'Action.Execute',
         title: "This caller's activity",
         verb: 'query.run',
         data: { name: 'caller', caller: BOB.oid, since: '7d' },
-      },
-      {
+      }),
+      expect.objectContaining({
         type: 'Action.Execute',
         title: "This IP's history",
         verb: 'query.run',
         data: { name: 'who', vault: 'kv-prod-payments', ip: BOB.ip, since: '7d' },
-      },
+      }),
     ]);
-    expect(pivotActions({ vault: 'kv-a', principal: '203.0.113.9' })).toEqual([]);
   });
 
-  test('a click answers privately with the result for a viewer', async () => {
-    const [callerAction, ipAction] = pivotActions(alert) as { verb: string; data: Record<string, unknown> }[];
+  test.each([
+    ['a GUID principal', { vault: 'kv-a', principal: BOB.oid.toUpperCase() }, { caller: BOB.oid }],
+    [
+      'an IP principal with a UPN',
+      { vault: 'kv-a', principal: BOB.ip, principalUpn: BOB.upn },
+      { caller: BOB.upn },
+    ],
+    ['an IP principal alone', { vault: 'kv-a', principal: '203.0.113.9' }, {}],
+    [
+      'an IPv6 caller IP',
+      { vault: 'kv-a', principal: '203.0.113.9', ip: '2001:DB8::7' },
+      { ip: '2001:db8::7' },
+    ],
+    [
+      'a malformed IP and UPN',
+      { vault: 'kv-a', principal: 'x', principalUpn: "o'brien@x.com", ip: '1.2.3' },
+      {},
+    ],
+  ] as const)('pivot targets for %s', (_name, subject, expected) => {
+    expect(pivotTargets(subject)).toEqual(expected);
+  });
+
+  test('a click answers the viewer privately with the result card, rows and a text fallback', async () => {
+    const [callerAction, ipAction] = pivots();
     const out = await embeddedAction(actor('U01ALICE'), {
       verb: callerAction!.verb,
       data: callerAction!.data,
     });
     expect(out.card).toBeUndefined();
-    expect(out.notice).toMatch(/caller · e5555555/);
-    expect(out.notice).toMatch(/kv-prod-payments \| SecretGet \| 200 \| 1/);
+    expect(out.notice).toBeUndefined();
+    const json = JSON.stringify(out.reply?.card);
+    expect(json).toContain('caller · e5555555');
+    expect(json).toContain('kv-prod-payments');
+    expect(json).toContain('SecretGet');
+    expect(() => toBlockKit(out.reply!.card)).not.toThrow();
+    expect(out.reply?.text).toMatch(/kv-prod-payments \| SecretGet \| 200 \| 1/);
     const ipOut = await embeddedAction(actor('U01ALICE'), { verb: ipAction!.verb, data: ipAction!.data });
-    expect(ipOut.notice).toContain(BOB.upn);
+    expect(JSON.stringify(ipOut.reply?.card)).toContain(BOB.upn);
   });
 
   test('tampered button data is refused', async () => {

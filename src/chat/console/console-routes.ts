@@ -130,10 +130,11 @@ export async function registerConsoleRoutes(
           data: body.data,
           ...(body.inputs ? { inputs: body.inputs } : {}),
         });
-        return { notice: outcome.notice ?? null, card: outcome.card ?? null };
+        // The answer goes only to the page that clicked; a `reply` card is never posted to the channel.
+        return { notice: outcome.notice ?? null, card: outcome.card ?? null, reply: outcome.reply ?? null };
       } catch (err) {
         logger.warn({ err, verb: body.verb }, 'console action failed');
-        return { notice: userMessageFor(err), card: null };
+        return { notice: userMessageFor(err), card: null, reply: null };
       }
     });
 

@@ -12,7 +12,7 @@ export const SLASH_COMMAND = '/kv';
 /**
  * Wires Bolt to the ChatHandler. Every listener acks first (Slack's 3-second limit), then does
  * the work: commands answer through `respond()` (response_url), button clicks update the card in
- * place with `chat.update` and send refusals ephemerally.
+ * place with `chat.update` and send refusals and private answers (pivot results) ephemerally.
  */
 export function registerSlackListeners(
   app: App,
@@ -51,6 +51,20 @@ export function registerSlackListeners(
     const ts = body.message?.ts ?? body.container?.message_ts;
     try {
       const outcome = await handler.handleAction(actor, { verb, data, inputs: readInputs(body.state) });
+      // A private answer (a pivot's result card) is an ephemeral message next to the card: only the
+      // clicker sees it, and the card they clicked is not replaced.
+      if (outcome.reply) {
+        await safeRespond(
+          respond,
+          {
+            response_type: 'ephemeral',
+            replace_original: false,
+            text: outcome.reply.text || ' ',
+            blocks: toBlockKit(outcome.reply.card),
+          },
+          logger,
+        );
+      }
       // A notice means this click changed nothing (refused, or someone else acted first and already
       // updated the message): only the clicker hears about it and the card stays as it is.
       if (outcome.notice) {

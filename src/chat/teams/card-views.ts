@@ -6,8 +6,10 @@ export const REFRESH_VERB = 'kvw.refresh';
 export const MAX_REFRESH_USERS = 60;
 
 /**
- * The card everyone sees: the same content without Action.Execute / Action.ShowCard, so people
- * who may not act see no buttons. Responders get the actionable card through `refresh`.
+ * The card everyone sees: the same content without Action.ShowCard and the Action.Execute buttons
+ * that change something, so people who may not act see no such buttons. Responders get the
+ * actionable card through `refresh`. Read-only buttons (links, pivot queries) stay for everyone:
+ * each click is authorised for the person who clicks and answered to them alone.
  */
 export function readOnlyView(card: AdaptiveCard): AdaptiveCard {
   const strip = (items: readonly unknown[] | undefined): unknown[] | undefined =>
@@ -32,7 +34,34 @@ export function readOnlyView(card: AdaptiveCard): AdaptiveCard {
 }
 
 function keepPassive(actions: readonly unknown[] | undefined): unknown[] {
-  return (actions ?? []).filter((a) => (a as { type?: string })?.type === 'Action.OpenUrl');
+  return (actions ?? []).filter((raw) => {
+    const a = raw as { type?: unknown; verb?: unknown } | null;
+    if (a?.type === 'Action.OpenUrl') return true;
+    return a?.type === 'Action.Execute' && typeof a.verb === 'string' && isReadOnlyVerb(a.verb);
+  });
+}
+
+/**
+ * Whether an Action.Execute verb only reads and answers the clicker alone: `query.*` (pivot
+ * queries, which check the viewer role per click). Such buttons change nothing anyone else sees.
+ */
+export function isReadOnlyVerb(verb: string): boolean {
+  return verb.startsWith('query.');
+}
+
+/**
+ * The card the clicker's Teams client shows in place of the one they clicked (an invoke response is
+ * shown only to the client that asked): the private answer, plus a button back to the card, served
+ * from the last posted version (`kvw.refresh`).
+ */
+export function privateReplyView(reply: AdaptiveCard, canGoBack: boolean): AdaptiveCard {
+  const back = { type: 'Action.Execute', title: 'Back to the card', verb: REFRESH_VERB, data: {} };
+  const { refresh: _refresh, ...rest } = reply;
+  return {
+    ...rest,
+    version: versionAtLeast15(reply.version),
+    actions: [...(reply.actions ?? []), ...(canGoBack ? [back] : [])],
+  };
 }
 
 /**

@@ -5,7 +5,7 @@ import type { Store } from '../../store/store.js';
 import type { Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
 import type { AdaptiveCard, ChatActor, ChatHandler, CommandReply } from '../chat-surface.js';
-import { isRefreshVerb, REFRESH_VERB, vaultOf, withRefresh } from './card-views.js';
+import { isRefreshVerb, privateReplyView, REFRESH_VERB, vaultOf, withRefresh } from './card-views.js';
 import { baseConversationId, forgetConversation, recordConversation } from './conversation-refs.js';
 import { ADAPTIVE_CARD, type TeamsSurface } from './teams-surface.js';
 
@@ -149,6 +149,9 @@ export function registerTeamsHandlers(app: App, deps: TeamsHandlerDeps): void {
         ),
       );
       const outcome = await handler.handleAction(actor, { verb, data: record, inputs });
+      // A private answer (a pivot's result card) is the invoke response: Teams shows it only on the
+      // clicker's client, in place of the card, with a button back to it; the message is not edited.
+      if (outcome.reply) return cardResponse(privateReplyView(outcome.reply.card, messageId !== undefined));
       // A notice means nothing changed for this click (refused, or someone else acted first and
       // already updated the card): tell the clicker only.
       if (outcome.notice) return message(outcome.notice);

@@ -10,7 +10,7 @@ const PRUNE_EVERY_MS = 3_600_000;
  * The queries feature for the composition root: keeps the embedded event history (appended from the
  * intake pipeline's onAccepted hook, pruned to `queries.retention` hourly), and registers the `/kv` query
  * commands and the `query.*` card actions on Log Analytics (when `queries.workspaceId` is set) or on the
- * history. Add it to DEFAULT_FEATURES.
+ * history, and turns on the alert cards' pivot buttons. Add it to DEFAULT_FEATURES.
  */
 export const queriesFeature: AppFeature = {
   name: 'queries',
@@ -45,6 +45,8 @@ export const queriesFeature: AppFeature = {
       ...(workspaceResourceId ? { portal: { portalUrl, workspaceResourceId } } : {}),
     });
     ctx.handler.registerActions('query', handleAction);
+    // Queries can run, so alert cards offer them for their entities (pivot buttons, `query.run`).
+    ctx.alerts.enablePivots();
     let timer: NodeJS.Timeout | undefined;
     const prune = async () => {
       try {

@@ -123,6 +123,7 @@
         const message = state.rendered.get(id);
         if (message) renderMessage({ ...message, card: outcome.card.card, text: outcome.card.text });
       }
+      if (outcome.reply?.card) showPrivateReply(holder, outcome.reply);
       if (outcome.notice) {
         const target = holder.dataset.messageId
           ? document.querySelector(`[data-message-id="${holder.dataset.messageId}"]`)
@@ -134,6 +135,36 @@
       setCardNote(holder, 'refusal', String(err.message || err));
       addNotice(String(err.message || err), 'refusal');
     }
+  }
+
+  // A card only the clicker sees (a pivot query's result), under the card they clicked: it is the
+  // answer to this page's click and is never posted to the channel.
+  function showPrivateReply(holder, reply) {
+    const target =
+      (holder.dataset.messageId &&
+        document.querySelector(`[data-message-id="${holder.dataset.messageId}"]`)) ||
+      holder;
+    let panel = target.querySelector(':scope > .private-reply');
+    if (!panel) {
+      panel = document.createElement('section');
+      panel.className = 'private-reply';
+      target.append(panel);
+    }
+    panel.textContent = '';
+    panel.setAttribute('aria-label', 'Only you can see this');
+    const head = document.createElement('div');
+    head.className = 'private-head';
+    const label = document.createElement('span');
+    label.textContent = `Only you (${state.user}) can see this`;
+    const dismiss = document.createElement('button');
+    dismiss.type = 'button';
+    dismiss.textContent = 'Dismiss';
+    dismiss.addEventListener('click', () => panel.remove());
+    head.append(label, dismiss);
+    const box = document.createElement('div');
+    box.className = 'reply-card';
+    box.append(renderAdaptive(reply.card, panel));
+    panel.append(head, box);
   }
 
   function setCardNote(holder, kind, text) {
