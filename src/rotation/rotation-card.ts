@@ -2,7 +2,10 @@ import { renderCard } from '../chat/cards/render-card.js';
 import type { CardMessage } from '../chat/chat-surface.js';
 import type { RotationRecord, RotationState } from './rotation-record.js';
 
-/** Card verbs (Action.Execute) for rotations. Button data: `{ rotationId, planHash }`; deny adds input `reason`. */
+/**
+ * Card verbs (Action.Execute) for rotations. Button data: `{ rotationId, planHash, vault }` (the vault lets
+ * Teams show the buttons to that vault's approvers only); deny adds input `reason`.
+ */
 export const ROTATION_VERBS = {
   approve: 'rotation.approve',
   deny: 'rotation.deny',
@@ -74,6 +77,7 @@ export function rotationCardData(record: RotationRecord): Record<string, unknown
   return {
     rotationId: record.id,
     planHash: record.planHash,
+    vault: plan.vault,
     title: `🔑 Key rotation · ${plan.vault}/${plan.secret}`,
     statusLine: status.label,
     statusColor: status.color,

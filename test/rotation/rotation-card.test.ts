@@ -59,11 +59,11 @@ describe('rotation card', () => {
     }>;
     expect(actions[0]).toMatchObject({
       verb: ROTATION_VERBS.approve,
-      data: { rotationId: r.id, planHash: r.planHash },
+      data: { rotationId: r.id, planHash: r.planHash, vault: DEMO_VAULT },
     });
     expect(actions[1]?.card?.actions[0]).toMatchObject({
       verb: ROTATION_VERBS.deny,
-      data: { rotationId: r.id, planHash: r.planHash },
+      data: { rotationId: r.id, planHash: r.planHash, vault: DEMO_VAULT },
     });
     expect(text).toContain('waiting for 1 approval');
   });
