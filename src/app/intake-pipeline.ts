@@ -6,7 +6,20 @@ import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import type { Metrics } from '../util/metrics.js';
 import { Checkpointer } from './checkpointer.js';
+import {
+  DETECTOR_CHECKPOINT,
+  type PipelineCheckpoint,
+  type SeenMark,
+  saveCheckpoint,
+} from './pipeline-checkpoint.js';
 import { SerialQueue } from './serial-queue.js';
+
+export {
+  CHECKPOINTS,
+  DETECTOR_CHECKPOINT,
+  loadPipelineCheckpoint,
+  saveCheckpoint,
+} from './pipeline-checkpoint.js';
 
 /** The detection engine as the pipeline uses it (`DetectionEngine` from src/detect). */
 export interface StreamingDetector {
@@ -29,11 +42,8 @@ export interface NoticeSink {
 /** Called with the events accepted for the first time (e.g. appends them to the query history). */
 export type AcceptedHook = (events: readonly AuditEvent[], origin: IntakeOrigin) => Promise<void> | void;
 
-/** Store collection: detector checkpoint (`detector`) and source offsets. */
-export const CHECKPOINTS = 'checkpoints';
 /** Store collection: Event Grid notices already turned into cards (by notice id). */
 export const NOTICES = 'notices';
-export const DETECTOR_CHECKPOINT = 'detector';
 
 /** Event Grid types that become "expiring soon" cards; other notice types are logged and dropped. */
 export const EXPIRY_NOTICE_TYPES: ReadonlySet<string> = new Set([
@@ -57,34 +67,21 @@ export interface IntakePipelineOptions {
   readonly idleMs?: number;
   /** Detections a previous run produced but could not record (from `loadPipelineCheckpoint`). */
   readonly unrecorded?: readonly Detection[];
-}
-
-/** The stored checkpoint: the detector state and the detections not yet recorded as alerts. */
-interface PipelineCheckpoint {
-  readonly v: 2;
-  readonly engine: unknown;
-  readonly unrecorded: readonly Detection[];
-}
-
-/** Reads the pipeline checkpoint (also the older form that held only the detector state). */
-export async function loadPipelineCheckpoint(
-  store: Store,
-): Promise<{ engine?: unknown; unrecorded: Detection[] }> {
-  const saved = (await store.get<unknown>(CHECKPOINTS, DETECTOR_CHECKPOINT))?.value;
-  if (saved === undefined) return { unrecorded: [] };
-  const c = saved as Partial<PipelineCheckpoint>;
-  if (c && typeof c === 'object' && c.v === 2)
-    return { engine: c.engine, unrecorded: [...(c.unrecorded ?? [])] };
-  return { engine: saved, unrecorded: [] };
+  /** Event keys the loaded checkpoint covers that may not be marked seen yet (from `loadPipelineCheckpoint`). */
+  readonly unmarked?: readonly SeenMark[];
 }
 
 /**
  * The intake pipeline (DESIGN §1): dedupe by event key → detection at event time → alerts (persisted,
- * cards queued) → detector checkpoint. Batches are processed one at a time in arrival order; checkpoints
- * are group-committed, and `ingest` resolves only after a checkpoint that covers its batch is stored.
+ * cards queued) → detector checkpoint → event keys marked seen. Batches are processed one at a time in
+ * arrival order; checkpoints are group-committed, and `ingest` resolves only after a checkpoint that covers
+ * its batch is stored and the batch's keys are marked.
  *
- * Crash window: event keys are marked seen before the checkpoint that covers them, so a crash between
- * the two loses those events' contribution to open windows (they are not re-detected on redelivery).
+ * Keys become durable with the state they fed: an accepted key is held in memory (so a duplicate arriving
+ * meanwhile is skipped) and marked seen in the store only after the checkpoint holding the detector state
+ * that counted it, and the checkpoint lists the keys whose marks are still to be written. A crash before
+ * the checkpoint therefore leaves the keys unseen, and their redelivery counts again in the restored
+ * windows; a crash between checkpoint and marks is finished on the next start from that list.
  */
 export class DefaultIntakePipeline implements IntakePipeline {
   private readonly serial = new SerialQueue();
@@ -94,29 +91,24 @@ export class DefaultIntakePipeline implements IntakePipeline {
   private lastIntakeMs: number;
   private idleTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private checkpointVersion: string | undefined;
   /**
-   * Detections whose recording failed (store trouble). Their events are already marked seen, so they
-   * are kept — in memory and in the checkpoint — and recorded before anything else (record is idempotent).
+   * Detections whose recording failed (store trouble). Their events are already in the detector state, so
+   * they are kept — in memory and in the checkpoint — and recorded before anything else (record is idempotent).
    */
   private unrecorded: Detection[];
+  /**
+   * Accepted event keys (→ event time) not yet marked seen in the store: marked once a checkpoint covering
+   * them is stored. A key leaves this map only after its mark is written.
+   */
+  private readonly inFlight = new Map<string, number>();
 
   constructor(private readonly options: IntakePipelineOptions) {
     this.unrecorded = [...(options.unrecorded ?? [])];
+    for (const m of options.unmarked ?? []) this.inFlight.set(m.key, m.timeMs);
     this.idleMs = options.idleMs ?? 5_000;
     this.lastIntakeMs = options.clock.now();
-    let version: string | undefined;
-    this.checkpointer = new Checkpointer(async () => {
-      version = await saveCheckpoint(
-        options.store,
-        DETECTOR_CHECKPOINT,
-        {
-          v: 2,
-          engine: options.detector.exportState(),
-          unrecorded: this.unrecorded,
-        } satisfies PipelineCheckpoint,
-        version,
-      );
-    });
+    this.checkpointer = new Checkpointer(() => this.save());
   }
 
   /** Registers a hook for accepted events (the queries engineer's history). */
@@ -183,10 +175,19 @@ export class DefaultIntakePipeline implements IntakePipeline {
     }
     let accepted: AuditEvent[] = [];
     if (events.length > 0) {
-      const fresh = await store.markSeen(events.map((e) => ({ key: e.key, timeMs: e.timeMs })));
-      // markSeen answers per key; a key twice in one batch is processed once.
+      // In-flight keys are checked before the store is read: a key leaves `inFlight` only once its mark
+      // is written, so every key is either still in flight here or visible to the read. A key twice in
+      // one batch is processed once.
       const taken = new Set<string>();
-      accepted = events.filter((e) => fresh.has(e.key) && !taken.has(e.key) && taken.add(e.key));
+      const candidates = events.filter(
+        (e) => !this.inFlight.has(e.key) && !taken.has(e.key) && taken.add(e.key),
+      );
+      if (candidates.length > 0) {
+        const unseen = await store.filterUnseen(candidates.map((e) => ({ key: e.key, timeMs: e.timeMs })));
+        accepted =
+          unseen.size === candidates.length ? candidates : candidates.filter((e) => unseen.has(e.key));
+        for (const e of accepted) this.inFlight.set(e.key, e.timeMs);
+      }
     }
     const duplicates = events.length - accepted.length;
     const detections: Detection[] = [];
@@ -203,6 +204,29 @@ export class DefaultIntakePipeline implements IntakePipeline {
     if (duplicates > 0)
       logger.debug({ source: origin.source, duplicates }, 'skipped already-processed events');
     return { accepted: accepted.length, duplicates, alerts: detections.length + noticeCards };
+  }
+
+  /**
+   * One checkpoint: the detector state, unrecorded detections and in-flight keys, taken together between
+   * batches; then the marks for those keys. Runs from the group-commit `Checkpointer`.
+   */
+  private async save(): Promise<void> {
+    const { store, detector } = this.options;
+    const snapshot = await this.serial.run(async () => ({
+      engine: detector.exportState(),
+      unrecorded: [...this.unrecorded],
+      unmarked: [...this.inFlight],
+    }));
+    const checkpoint: PipelineCheckpoint = { v: 3, ...snapshot };
+    this.checkpointVersion = await saveCheckpoint(
+      store,
+      DETECTOR_CHECKPOINT,
+      checkpoint,
+      this.checkpointVersion,
+    );
+    if (snapshot.unmarked.length === 0) return;
+    await store.markSeen(snapshot.unmarked.map(([key, timeMs]) => ({ key, timeMs })));
+    for (const [key] of snapshot.unmarked) this.inFlight.delete(key);
   }
 
   private async record(detections: Detection[]): Promise<void> {
@@ -240,30 +264,4 @@ export class DefaultIntakePipeline implements IntakePipeline {
 function sourceLabel(source: string): string {
   const colon = source.indexOf(':');
   return colon > 0 ? source.slice(0, colon) : source || 'unknown';
-}
-
-/**
- * Creates or replaces a checkpoint document (one writer per id). `knownVersion` (what the last call
- * returned) saves a read; on a conflict the current version is read and the write retried.
- * Returns the stored version.
- */
-export async function saveCheckpoint(
-  store: Store,
-  id: string,
-  value: unknown,
-  knownVersion?: string,
-): Promise<string> {
-  let version = knownVersion;
-  for (let attempt = 0; attempt < 5; attempt++) {
-    if (version === undefined) version = (await store.get(CHECKPOINTS, id))?.version;
-    try {
-      if (version !== undefined) return (await store.update(CHECKPOINTS, id, value, version)).version;
-      const created = await store.create(CHECKPOINTS, id, value);
-      if (created) return created.version;
-    } catch (err) {
-      if ((err as { code?: string }).code !== 'KVW_CONFLICT' || attempt === 4) throw err;
-    }
-    version = undefined;
-  }
-  throw new Error(`checkpoint ${id}: could not be saved after repeated conflicts`);
 }

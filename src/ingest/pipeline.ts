@@ -2,9 +2,10 @@ import type { AuditItem } from '../audit/audit-event.js';
 
 /**
  * The intake port every ingestion source feeds (local folder, blob forwarder in-process, Service Bus).
- * `ingest` resolves only once the items' effects are durable: event keys marked seen, detector state
- * checkpointed, alerts persisted and their card deliveries queued in the outbox. Only then may a source
- * complete a message or advance a checkpoint. Re-ingesting the same items is harmless (event keys).
+ * `ingest` resolves only once the items' effects are durable: alerts persisted and their card deliveries
+ * queued in the outbox, detector state checkpointed, event keys marked seen. Only then may a source
+ * complete a message or advance a checkpoint. Re-ingesting the same items is harmless (event keys), and
+ * so is delivering again after a crash at any point: what was not durable is processed again.
  */
 export interface IntakePipeline {
   ingest(items: readonly AuditItem[], origin: IntakeOrigin): Promise<IntakeResult>;

@@ -76,6 +76,12 @@ export class MemoryStore implements Store {
     return fresh;
   }
 
+  async filterUnseen(keys: ReadonlyArray<{ key: string; timeMs: number }>): Promise<Set<string>> {
+    const unseen = new Set<string>();
+    for (const { key } of keys) if (!this.seen.has(key)) unseen.add(key);
+    return unseen;
+  }
+
   async pruneSeen(beforeMs: number): Promise<number> {
     let n = 0;
     for (const [k, t] of this.seen) {

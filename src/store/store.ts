@@ -35,9 +35,15 @@ export interface Store {
 
   /**
    * Records event keys as processed. Returns the subset that was NOT seen before (the ones to process).
-   * `timeMs` is the event time, used to prune keys older than the retention.
+   * `timeMs` is the event time, used to prune keys older than the retention. A key always comes with the
+   * same `timeMs` (event keys hash the event time), so adapters may use it to narrow lookups.
    */
   markSeen(keys: ReadonlyArray<{ key: string; timeMs: number }>): Promise<Set<string>>;
+  /**
+   * The subset of `keys` not recorded as seen. Reads only: the intake pipeline marks keys once the
+   * detector checkpoint covering them is stored, so a crash in between leaves them unseen (delivered again).
+   */
+  filterUnseen(keys: ReadonlyArray<{ key: string; timeMs: number }>): Promise<Set<string>>;
   /** Forgets event keys with event time before `beforeMs`. */
   pruneSeen(beforeMs: number): Promise<number>;
 

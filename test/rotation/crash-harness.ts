@@ -63,6 +63,10 @@ export class DyingStore implements Store {
     this.power.check();
     return this.inner.markSeen(k);
   }
+  async filterUnseen(k: ReadonlyArray<{ key: string; timeMs: number }>) {
+    this.power.check();
+    return this.inner.filterUnseen(k);
+  }
   async pruneSeen(b: number) {
     this.power.check();
     return this.inner.pruneSeen(b);

@@ -214,6 +214,39 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
       expect((await s.markSeen([])).size).toBe(0);
     });
 
+    it('tells which keys are unseen without marking them', async () => {
+      const s = await fresh();
+      await s.markSeen([
+        { key: 'k1', timeMs: 1000 },
+        { key: 'k2', timeMs: 5000 },
+      ]);
+      const ask = [
+        { key: 'k0', timeMs: 500 },
+        { key: 'k1', timeMs: 1000 },
+        { key: 'k2', timeMs: 5000 },
+        { key: 'k3', timeMs: 9000 },
+        { key: 'k3', timeMs: 9000 },
+      ];
+      expect([...(await s.filterUnseen(ask))].sort()).toEqual(['k0', 'k3']);
+      expect([...(await s.filterUnseen(ask))].sort()).toEqual(['k0', 'k3']);
+      expect((await s.filterUnseen([])).size).toBe(0);
+      // Asking marked nothing: the unseen keys are still fresh for markSeen.
+      expect([...(await s.markSeen(ask))].sort()).toEqual(['k0', 'k3']);
+    });
+
+    it('filters thousands of keys spread over a wide time range', async () => {
+      const s = await fresh();
+      const marked = Array.from({ length: 1500 }, (_, i) => ({ key: `evt-${i}`, timeMs: i * 60_000 }));
+      await s.markSeen(marked);
+      const ask = Array.from({ length: 3000 }, (_, i) => ({ key: `evt-${i}`, timeMs: i * 60_000 }));
+      const unseen = await s.filterUnseen(ask);
+      expect(unseen.size).toBe(1500);
+      expect(unseen.has('evt-0')).toBe(false);
+      expect(unseen.has('evt-1499')).toBe(false);
+      expect(unseen.has('evt-1500')).toBe(true);
+      expect(unseen.has('evt-2999')).toBe(true);
+    });
+
     it('handles thousands of keys per markSeen call', async () => {
       const s = await fresh();
       const batch = Array.from({ length: 3000 }, (_, i) => ({ key: `evt-${i}`, timeMs: 1_000_000 + i }));

@@ -161,6 +161,10 @@ export class AzureTableStore implements Store {
     return this.seen.markSeen(keys);
   }
 
+  filterUnseen(keys: ReadonlyArray<{ key: string; timeMs: number }>): Promise<Set<string>> {
+    return this.seen.filterUnseen(keys);
+  }
+
   pruneSeen(beforeMs: number): Promise<number> {
     return this.seen.pruneSeen(beforeMs);
   }

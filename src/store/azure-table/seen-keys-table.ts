@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import { isAlreadyExists, isNotFound } from './table-errors.js';
-import { encodeKey } from './table-keys.js';
+import { decodeKey, encodeKey } from './table-keys.js';
 
 /** Entity group transactions hold at most 100 operations, all in one partition. */
 const BATCH = 100;
 /** Batches in flight at once. */
 const PARALLEL = 8;
+/** A $filter holds at most 15 comparisons: the partition and 14 row keys. */
+const KEYS_PER_QUERY = 14;
 
 /**
  * The seen-event-key set in a table. Keys spread over 16 partitions (first hex digit of their SHA-256) so a
@@ -35,6 +37,31 @@ export class SeenKeysTable {
       for (const key of await this.insertBatch(b.partition, b.entries)) fresh.add(key);
     });
     return fresh;
+  }
+
+  async filterUnseen(keys: ReadonlyArray<{ key: string; timeMs: number }>): Promise<Set<string>> {
+    const unseen = new Set<string>();
+    const byPartition = new Map<string, string[]>();
+    for (const { key } of keys) {
+      if (unseen.has(key)) continue;
+      unseen.add(key);
+      const p = partitionOf(key);
+      const list = byPartition.get(p) ?? [];
+      list.push(key);
+      byPartition.set(p, list);
+    }
+    const queries: Array<{ partition: string; keys: string[] }> = [];
+    for (const [partition, list] of byPartition) {
+      for (let i = 0; i < list.length; i += KEYS_PER_QUERY)
+        queries.push({ partition, keys: list.slice(i, i + KEYS_PER_QUERY) });
+    }
+    await runLimited(queries, PARALLEL, async (q) => {
+      const rows = q.keys.map((k) => odata`RowKey eq ${encodeKey(k)}`).join(' or ');
+      const filter = `${odata`PartitionKey eq ${q.partition}`} and (${rows})`;
+      const found = this.client.listEntities({ queryOptions: { filter, select: ['RowKey'] } });
+      for await (const e of found) if (e.rowKey !== undefined) unseen.delete(decodeKey(e.rowKey));
+    });
+    return unseen;
   }
 
   /** Inserts a batch in one transaction; when any key already exists, falls back to one insert per key. */

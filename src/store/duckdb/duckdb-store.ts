@@ -173,6 +173,29 @@ export class DuckDbStore implements Store {
     return fresh;
   }
 
+  async filterUnseen(keys: ReadonlyArray<{ key: string; timeMs: number }>): Promise<Set<string>> {
+    const unseen = new Set<string>();
+    for (const { key } of keys) unseen.add(key);
+    for (let i = 0; i < keys.length; i += SEEN_CHUNK) {
+      const chunk = keys.slice(i, i + SEEN_CHUNK);
+      let lo = Number.POSITIVE_INFINITY;
+      let hi = Number.NEGATIVE_INFINITY;
+      for (const { timeMs } of chunk) {
+        if (timeMs < lo) lo = timeMs;
+        if (timeMs > hi) hi = timeMs;
+      }
+      // A key is stored with its event time, and rows arrive roughly in time order: the time range lets
+      // zone maps skip most row groups, where a lookup by key alone would scan the whole table.
+      const rows = await this.db.all<{ key: string }>(
+        `SELECT key FROM store_seen_keys
+         WHERE time_ms BETWEEN ? AND ? AND key IN (SELECT unnest(?::VARCHAR[]))`,
+        [BigInt(Math.trunc(lo)), BigInt(Math.trunc(hi)), listValue(chunk.map((k) => k.key))],
+      );
+      for (const r of rows) unseen.delete(r.key);
+    }
+    return unseen;
+  }
+
   async pruneSeen(beforeMs: number): Promise<number> {
     return this.db.run('DELETE FROM store_seen_keys WHERE time_ms < ?', [BigInt(Math.trunc(beforeMs))]);
   }
