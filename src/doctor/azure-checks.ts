@@ -1,13 +1,15 @@
 import type { TokenCredential } from '@azure/core-auth';
-import { type CloudEndpoints, vaultUrl } from '../azure/cloud-endpoints.js';
+import type { CloudEndpoints } from '../azure/cloud-endpoints.js';
 import type { Config } from '../config/load.js';
 import type { DoctorCheck } from './check.js';
+import { type KeyVaultProbeOptions, keyVaultCheck } from './key-vault-check.js';
 
 /** Reachability and permission probes for every Azure dependency the configuration names. */
 export function azureChecks(
   config: Config,
   endpoints: CloudEndpoints,
   credential: () => Promise<TokenCredential>,
+  keyVault: KeyVaultProbeOptions = {},
 ): DoctorCheck[] {
   const checks: DoctorCheck[] = [];
   const store = config.store;
@@ -119,28 +121,8 @@ export function azureChecks(
     });
   }
   if (!config.embedded) {
-    for (const vault of Object.keys(config.vaults)) {
-      checks.push({
-        name: `rotation: Key Vault ${vault}`,
-        async run() {
-          const { SecretClient } = await import('@azure/keyvault-secrets');
-          const client = new SecretClient(vaultUrl(endpoints, vault), await credential());
-          try {
-            await client.listPropertiesOfSecrets().byPage({ maxPageSize: 1 }).next();
-            return { ok: true, detail: 'secret properties readable' };
-          } catch (err) {
-            if ((err as { statusCode?: number }).statusCode === 403) {
-              return {
-                ok: false,
-                problem: 'identity may not read secret properties',
-                fix: 'assign Key Vault Secrets Officer on this vault if it holds rotatable secrets',
-              };
-            }
-            throw err;
-          }
-        },
-      });
-    }
+    for (const vault of Object.keys(config.vaults))
+      checks.push(keyVaultCheck(config, vault, endpoints, credential, keyVault));
   }
   return checks;
 }

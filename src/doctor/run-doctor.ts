@@ -5,6 +5,7 @@ import type { Config } from '../config/load.js';
 import { azureChecks } from './azure-checks.js';
 import { chatChecks } from './chat-checks.js';
 import { type CheckOutcome, type DoctorCheck, runCheck } from './check.js';
+import type { KeyVaultProbeOptions } from './key-vault-check.js';
 import { requiredRoles } from './roles.js';
 
 export interface DoctorOptions {
@@ -12,6 +13,8 @@ export interface DoctorOptions {
   /** Injected in tests; DefaultAzureCredential otherwise (created only if an Azure check needs it). */
   readonly credential?: TokenCredential;
   readonly timeoutMs?: number;
+  /** Key Vault URL and client options (tests: a loopback fake and its CA). */
+  readonly keyVault?: KeyVaultProbeOptions;
 }
 
 /** Runs every check the configuration calls for, prints one line each and the role list; returns problems. */
@@ -30,7 +33,7 @@ export async function runDoctor(config: Config, options: DoctorOptions): Promise
       },
     },
     ...roleChecks(config),
-    ...azureChecks(config, endpoints, getCredential),
+    ...azureChecks(config, endpoints, getCredential, options.keyVault),
     ...chatChecks(config),
   ];
   const problems: string[] = [];

@@ -22,6 +22,8 @@ export class KeyVaultFake {
   readonly secrets = new Map<string, Version[]>();
   writes = 0;
   baseUrl = '';
+  /** The caller has no data-plane role on this vault: every authenticated request gets Key Vault's RBAC 403. */
+  forbidden = false;
 
   constructor() {
     this.http = new HttpsFake((req) => this.route(req));
@@ -65,6 +67,27 @@ export class KeyVaultFake {
     };
   }
 
+  /** `GET /secrets`: secret items (id, attributes, tags; no values), `maxresults` 1–25 a page, then a nextLink. */
+  private listSecrets(req: FakeRequest): FakeResponse {
+    const max = Number(req.query.get('maxresults') ?? 25);
+    if (!Number.isInteger(max) || max < 1 || max > 25)
+      return {
+        status: 400,
+        body: { error: { code: 'BadParameter', message: 'maxresults must be between 1 and 25' } },
+      };
+    const skip = Number(req.query.get('$skiptoken') ?? 0);
+    const names = [...this.secrets.keys()].sort();
+    const page = names.slice(skip, skip + max).map((name) => {
+      const { value: _value, ...item } = this.bundle(name, this.latest(name) as Version, false);
+      return { ...item, id: `${this.baseUrl}/secrets/${name}` };
+    });
+    const nextLink =
+      skip + max < names.length
+        ? `${this.baseUrl}/secrets?api-version=${KEY_VAULT_API_VERSION}&$skiptoken=${skip + max}&maxresults=${max}`
+        : null;
+    return { status: 200, body: { value: page, nextLink } };
+  }
+
   private route(req: FakeRequest): FakeResponse | { op: string; run: () => FakeResponse } {
     if (!req.headers.authorization) {
       return {
@@ -87,7 +110,21 @@ export class KeyVaultFake {
         body: { error: { code: 'BadParameter', message: 'The specified version is not supported' } },
       };
     }
+    if (this.forbidden) {
+      return {
+        status: 403,
+        body: {
+          error: {
+            code: 'Forbidden',
+            message:
+              "Caller is not authorized to perform action on resource.\r\nIf role assignments, deny assignments or role definitions were changed recently, please observe propagation time.\r\nAction: 'Microsoft.KeyVault/vaults/secrets/readMetadata/action'\r\nAssignment: (not found)\r\nDecisionReason: 'DeniedWithNoValidRBAC'\r\n",
+            innererror: { code: 'ForbiddenByRbac' },
+          },
+        },
+      };
+    }
     const parts = req.path.split('/').filter(Boolean);
+    if (req.method === 'GET' && parts.length === 1 && parts[0] === 'secrets') return this.listSecrets(req);
     if (parts[0] !== 'secrets' || !parts[1])
       return { status: 404, body: { error: { code: 'NotFound', message: req.path } } };
     const name = parts[1];
