@@ -5,6 +5,7 @@ import type { Store } from '../../store/store.js';
 import type { Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/logger.js';
 import type { AdaptiveCard, ChatActor, ChatHandler, CommandReply } from '../chat-surface.js';
+import { rolesToActOn } from './card-roles.js';
 import { isRefreshVerb, privateReplyView, REFRESH_VERB, vaultOf, withRefresh } from './card-views.js';
 import { baseConversationId, forgetConversation, recordConversation } from './conversation-refs.js';
 import { ADAPTIVE_CARD, type TeamsSurface } from './teams-surface.js';
@@ -121,13 +122,14 @@ export function registerTeamsHandlers(app: App, deps: TeamsHandlerDeps): void {
     const viewFor = (card: AdaptiveCard): AdaptiveCard => {
       const person = directory.find(actor);
       const vault = vaultOf(card);
-      // Cards that do not name their vault fall back to roles held anywhere; the click itself is
-      // authorised exactly by the feature that owns the verb.
+      // The roles the card's buttons need (responder for alerts, approver for rotations, …), for the
+      // card's vault; a card that names no vault falls back to roles held anywhere. The click itself
+      // is authorised exactly by the feature that owns the verb.
       const mayAct =
         person !== undefined &&
-        (vault
-          ? directory.hasRole(person, 'responder', vault) || directory.hasRole(person, 'approver', vault)
-          : directory.rolesOf(person).some((r) => r === 'responder' || r === 'approver'));
+        rolesToActOn(card).some((role) =>
+          vault ? directory.hasRole(person, role, vault) : directory.rolesOf(person).includes(role),
+        );
       return mayAct ? withRefresh(card, surface.refreshUserIds()) : surface.sharedView(card);
     };
 
