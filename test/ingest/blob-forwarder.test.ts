@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { ServiceBusClient } from '@azure/service-bus';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
-import { AzureBlobContainer } from '../../src/ingest/blob/blob-container.js';
+import { AzureBlobContainer, type BlobContainer } from '../../src/ingest/blob/blob-container.js';
 import { BlobForwarder } from '../../src/ingest/blob/blob-forwarder.js';
 import { blobPathFor, hoursBetween, parseBlobPath } from '../../src/ingest/blob/blob-paths.js';
 import type { ForwardChunk, ForwarderSink } from '../../src/ingest/blob/forwarder-sink.js';
@@ -61,12 +61,40 @@ class RecordingSink implements ForwarderSink {
   }
 }
 
+/** Appends to the blob right after the forwarder's first ranged read returns: a writer racing the reader. */
+class RacingContainer implements BlobContainer {
+  private raced = false;
+  constructor(
+    private readonly inner: BlobContainer,
+    private readonly race: () => Promise<void>,
+  ) {}
+  list(prefix: string) {
+    return this.inner.list(prefix);
+  }
+  async read(name: string, offset: number, count: number): Promise<Buffer | undefined> {
+    const bytes = await this.inner.read(name, offset, count);
+    if (!this.raced) {
+      this.raced = true;
+      await this.race();
+    }
+    return bytes;
+  }
+}
+
 function forwarder(
   sink: ForwarderSink,
-  opts: { clock: FakeClock; store?: Store; vaults?: string[]; metrics?: Metrics; chunkBytes?: number },
+  opts: {
+    clock: FakeClock;
+    store?: Store;
+    vaults?: string[];
+    metrics?: Metrics;
+    chunkBytes?: number;
+    wrap?: (c: BlobContainer) => BlobContainer;
+  },
 ) {
+  const azure = new AzureBlobContainer(container);
   return new BlobForwarder({
-    container: new AzureBlobContainer(container),
+    container: opts.wrap ? opts.wrap(azure) : azure,
     containerName: container.containerName,
     vaults: opts.vaults ?? [],
     sink,
@@ -126,6 +154,38 @@ describe('blob forwarder over Azurite', () => {
 
     await fw.pollOnce();
     expect(sink.times()).toHaveLength(3);
+  });
+
+  it('forwards every record once when the blob is appended while it is being read', async () => {
+    const clock = new FakeClock(at('2025-06-02T13:30:00Z'));
+    const sink = new RecordingSink();
+    const store = new MemoryStore();
+    const name = blobPathFor(PAYMENTS, at('2025-06-02T13:00:00Z'));
+    const times = Array.from({ length: 30 }, (_, i) =>
+      new Date(at('2025-06-02T13:00:00Z') + i * 1000).toISOString().replace('.000Z', 'Z'),
+    );
+    const lines = times.map((t) => line(t));
+    await append(name, `${lines.slice(0, 20).join('\n')}\n`);
+    const tail = lines[29]!;
+    // While the first range is being read, the writer appends nine lines and half of the tenth.
+    const wrap = (c: BlobContainer) =>
+      new RacingContainer(c, () => append(name, `${lines.slice(20, 29).join('\n')}\n${tail.slice(0, 50)}`));
+    const fw = forwarder(sink, { clock, store, chunkBytes: 4096, wrap });
+    await fw.pollOnce();
+    // The same pass reads on past the size it listed, up to the half line, which waits for its end.
+    expect(sink.times()).toHaveLength(29);
+    await append(name, `${tail.slice(50)}\n`);
+    await fw.pollOnce();
+    await fw.pollOnce();
+
+    const expected = times.map((t) => new Date(t).toISOString());
+    expect(sink.times()).toEqual(expected);
+    const size = (await container.getBlobClient(name).getProperties()).contentLength;
+    const cp = await store.get<{ offset: number; line: number }>(
+      'checkpoints',
+      `blob:${container.containerName}/${name}`,
+    );
+    expect(cp?.value).toMatchObject({ offset: size, line: 31 });
   });
 
   it('follows the hour rollover and picks up late records appended to the previous hour’s blob', async () => {
