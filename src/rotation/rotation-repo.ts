@@ -43,8 +43,8 @@ export class RotationRepo {
 
   /**
    * Repairs what a crash between a CAS write and its after-effects left undone: each history line that has
-   * no audit entry gets one (marked as recorded late), and the listener sees the current state again (card
-   * publishing is idempotent per revision). Returns how many audit entries were added.
+   * no audit entry gets one (marked as recorded late), and then the listener sees the current state (the
+   * card and the announcement the crash cut off). Returns how many audit entries were added.
    */
   async reconcile(record: RotationRecord): Promise<number> {
     const unmatched = new Map<string, number>();
@@ -72,8 +72,10 @@ export class RotationRepo {
       });
       added++;
     }
-    if (added > 0)
-      this.logger?.info({ rotation: record.id, added }, 'rotation audit trail completed after a restart');
+    if (added === 0) return 0;
+    this.logger?.info({ rotation: record.id, added }, 'rotation audit trail completed after a restart');
+    // The listener runs after the audit entry, so a missing entry means it never saw this state. Only then:
+    // its decision texts are not idempotent across restarts (delivered outbox items are gone).
     try {
       await this.listener(record);
     } catch {

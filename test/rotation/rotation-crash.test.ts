@@ -82,9 +82,11 @@ describe('rotation crash and resume', () => {
       // card listener saw the final state.
       expect((await h.store.listAudit(r.id)).map((e) => e.action)).toEqual(FULL_TRAIL);
       expect(h.changes.at(-1)?.state).toBe('done');
-      // A second restart has nothing left to do, and adds nothing to the trail.
+      // A second restart has nothing left to do: it adds nothing to the trail and announces nothing again.
+      const seen = h.changes.length;
       expect(await h.restart().resumeIncomplete()).toEqual([]);
       expect(await h.store.listAudit(r.id)).toHaveLength(FULL_TRAIL.length);
+      expect(h.changes).toHaveLength(seen);
     },
   );
 
