@@ -7,4 +7,10 @@ export { normalizeNotice, normalizeRecord } from './normalize.js';
 export { canonicalOperation, isKnownOperation } from './operation-names.js';
 export { parseAuditBody } from './parse-body.js';
 export { type ChunkResult, parseChunk } from './parse-chunk.js';
-export { type ReadAuditOptions, readAuditFile, readAuditStream } from './read-audit.js';
+export {
+  type ReadAuditOptions,
+  readAuditBatches,
+  readAuditFile,
+  readAuditFileBatches,
+  readAuditStream,
+} from './read-audit.js';

@@ -33,15 +33,17 @@ export { normalizeNotice } from './normalize-notice.js';
 
 /**
  * Resource ids repeat on almost every record of a vault: remember their lower-case form and vault
- * name (bounded; cleared when full).
+ * name (bounded; cleared when full). Looked up by the last path segment (the vault name) and then
+ * compared whole: hashing a short name is much cheaper than hashing a 150-character id per record.
  */
-const ridCache = new Map<string, { lower: string; vault: string | undefined }>();
+const ridCache = new Map<string, { raw: string; lower: string; vault: string | undefined }>();
 function resourceIdParts(resourceId: string): { lower: string; vault: string | undefined } {
-  let parts = ridCache.get(resourceId);
-  if (parts === undefined) {
+  const name = resourceId.slice(resourceId.lastIndexOf('/') + 1);
+  let parts = ridCache.get(name);
+  if (parts === undefined || parts.raw !== resourceId) {
     if (ridCache.size >= 4096) ridCache.clear();
-    parts = { lower: resourceId.toLowerCase(), vault: vaultFromResourceId(resourceId) };
-    ridCache.set(resourceId, parts);
+    parts = { raw: resourceId, lower: resourceId.toLowerCase(), vault: vaultFromResourceId(resourceId) };
+    ridCache.set(name, parts);
   }
   return parts;
 }

@@ -3,7 +3,7 @@
  * object (secret/key/certificate, deleted or not, name, version). Hand-rolled rather than `new URL`
  * because it runs once per record on the hot path.
  */
-import type { AuditObject, ObjectType } from './audit-event.js';
+import type { AuditObject } from './audit-event.js';
 
 interface SplitUri {
   /** Host as written (not lower-cased). */
@@ -87,7 +87,7 @@ export function vaultFromResourceId(resourceId: string): string | undefined {
   return undefined;
 }
 
-const COLLECTIONS = new Map<string, { type: ObjectType; deleted: boolean }>([
+const COLLECTIONS = new Map<string, AuditObject>([
   ['secrets', { type: 'secret', deleted: false }],
   ['keys', { type: 'key', deleted: false }],
   ['certificates', { type: 'certificate', deleted: false }],
@@ -99,25 +99,72 @@ const COLLECTIONS = new Map<string, { type: ObjectType; deleted: boolean }>([
 ]);
 /** Path words after a collection that are actions, not object names. */
 const NOT_NAMES = new Set(['restore', 'import', 'contacts', 'issuers']);
-const VERSION = /^[0-9a-f]{32}$/i;
 
-/** The object a Key Vault URI acts on; a vault root or an ARM URI is the vault itself. */
-export function objectFromUri(uri: string): AuditObject | undefined {
-  const u = splitUri(uri, 3);
-  if (!u) return undefined;
-  const info = hostInfo(u.host);
-  if (info.kind !== 'data') {
-    return info.kind === 'arm'
-      ? { type: 'vault', deleted: false, name: undefined, version: undefined }
-      : undefined;
+function isName(segment: string): boolean {
+  // Only words of 6 to 8 letters can be one of NOT_NAMES: skip the lower-casing for the rest.
+  return segment.length < 6 || segment.length > 8 || !NOT_NAMES.has(segment.toLowerCase());
+}
+
+/** A 32-hex-digit object version (either case). */
+function isVersion(s: string): boolean {
+  if (s.length !== 32) return false;
+  for (let i = 0; i < 32; i++) {
+    const c = s.charCodeAt(i) | 0x20; // fold upper-case letters (digits are unchanged)
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
   }
-  const first = u.segments[0];
-  if (first === undefined) return { type: 'vault', deleted: false, name: undefined, version: undefined };
+  return true;
+}
+
+const VAULT_OBJECT: AuditObject = Object.freeze({
+  type: 'vault',
+  deleted: false,
+  name: undefined,
+  version: undefined,
+});
+const OTHER_OBJECT: AuditObject = Object.freeze({
+  type: 'other',
+  deleted: false,
+  name: undefined,
+  version: undefined,
+});
+
+/**
+ * The object a Key Vault URI acts on; a vault root or an ARM URI is the vault itself. Runs once per
+ * record: the path is walked in place (no split, no regular expression).
+ */
+export function objectFromUri(uri: string): AuditObject | undefined {
+  const scheme = uri.indexOf('://');
+  if (scheme < 0) return undefined;
+  const hostStart = scheme + 3;
+  let end = uri.length;
+  const q = uri.indexOf('?', hostStart);
+  if (q >= 0) end = q;
+  const h = uri.indexOf('#', hostStart);
+  if (h >= 0 && h < end) end = h;
+  const slash = uri.indexOf('/', hostStart);
+  const hostEnd = slash >= 0 && slash < end ? slash : end;
+  const info = hostInfo(uri.slice(hostStart, hostEnd));
+  if (info.kind !== 'data') return info.kind === 'arm' ? VAULT_OBJECT : undefined;
+  const cursor = { pos: hostEnd + 1, end };
+  const first = nextSegment(uri, cursor);
+  if (first === undefined) return VAULT_OBJECT;
   const kind = COLLECTIONS.get(first) ?? COLLECTIONS.get(first.toLowerCase());
-  if (!kind) return { type: 'other', deleted: false, name: undefined, version: undefined };
-  const second = u.segments[1];
-  const name = second !== undefined && !NOT_NAMES.has(second.toLowerCase()) ? second : undefined;
-  const third = u.segments[2];
-  const version = name !== undefined && third !== undefined && VERSION.test(third) ? third : undefined;
+  if (!kind) return OTHER_OBJECT;
+  const second = nextSegment(uri, cursor);
+  const name = second !== undefined && isName(second) ? second : undefined;
+  const third = name !== undefined ? nextSegment(uri, cursor) : undefined;
+  const version = third !== undefined && isVersion(third) ? third : undefined;
   return { type: kind.type, deleted: kind.deleted, name, version };
+}
+
+/** The next non-empty path segment before `cursor.end`, advancing the cursor past it. */
+function nextSegment(uri: string, cursor: { pos: number; end: number }): string | undefined {
+  while (cursor.pos < cursor.end) {
+    let next = uri.indexOf('/', cursor.pos);
+    if (next < 0 || next > cursor.end) next = cursor.end;
+    const start = cursor.pos;
+    cursor.pos = next + 1;
+    if (next > start) return uri.slice(start, next);
+  }
+  return undefined;
 }

@@ -1,7 +1,7 @@
 import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { AuditItem } from '../audit/audit-event.js';
-import { readAuditFile } from '../audit/read-audit.js';
+import { readAuditFile, readAuditFileBatches } from '../audit/read-audit.js';
 import type { CommandIo } from '../cli.js';
 import { loadConfig, resolveConfigPath } from '../config/load.js';
 import { type BatchInput, detectBatch } from '../detect/batch.js';
@@ -36,7 +36,7 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
     inputs.push({
       name: f.real,
       firstTimeMs: await firstEventTime(f.real),
-      open: () => readAuditFile(f.real, { onMalformed, source: f.shown }),
+      open: () => readAuditFileBatches(f.real, { onMalformed, source: f.shown }),
     });
   }
   const groups = await detectBatch(inputs, { detection: config.detection, vaults: config.vaults });

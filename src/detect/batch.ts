@@ -9,20 +9,44 @@ export interface BatchInput {
   readonly name: string;
   /** Time of its first audit event (undefined when it has none). */
   readonly firstTimeMs: number | undefined;
-  open(): AsyncIterable<AuditItem>;
+  /** The input's items, a batch at a time (e.g. `readAuditFileBatches`). */
+  open(): AsyncIterable<readonly AuditItem[]>;
 }
 
+/** Where the merge stands in one input: its current batch and the audit event it is at. */
 interface Cursor {
-  readonly it: AsyncIterator<AuditItem>;
+  readonly it: AsyncIterator<readonly AuditItem[]>;
   readonly rank: number;
+  batch: readonly AuditItem[];
+  /** Index of `head` in `batch`. */
+  index: number;
   head: AuditEvent;
 }
 
-/** The next audit event of an input (notices are skipped), undefined at its end. */
-async function nextEvent(it: AsyncIterator<AuditItem>): Promise<AuditEvent | undefined> {
-  for (let r = await it.next(); !r.done; r = await it.next())
-    if (r.value.kind === 'audit') return r.value.event;
-  return undefined;
+/** Moves the cursor to the next audit event of its current batch (notices are skipped); false at its end. */
+function nextInBatch(c: Cursor): boolean {
+  const batch = c.batch;
+  for (let i = c.index + 1; i < batch.length; i++) {
+    const item = batch[i]!;
+    if (item.kind === 'audit') {
+      c.index = i;
+      c.head = item.event;
+      return true;
+    }
+  }
+  c.index = batch.length;
+  return false;
+}
+
+/** Moves the cursor to the next audit event of its input, reading batches as needed; false at its end. */
+async function advance(c: Cursor): Promise<boolean> {
+  while (!nextInBatch(c)) {
+    const r = await c.it.next();
+    if (r.done) return false;
+    c.batch = r.value;
+    c.index = -1;
+  }
+  return true;
 }
 
 /**
@@ -59,24 +83,32 @@ export async function detectBatch(
       const input = pending[next]!;
       if (min && input.firstTimeMs !== undefined && input.firstTimeMs > min.head.timeMs) break;
       next++;
-      const it = input.open()[Symbol.asyncIterator]();
-      const head = await nextEvent(it);
-      if (!head) continue;
-      const c: Cursor = { it, rank: next, head };
+      const c = await openCursor(input.open()[Symbol.asyncIterator](), next);
+      if (!c) continue;
       active.push(c);
       if (!min || before(c, min)) min = c;
     }
     if (!min) break;
     take(engine.push(min.head));
-    // Inline fast path of nextEvent: one await per event.
-    let r = await min.it.next();
-    while (!r.done && r.value.kind !== 'audit') r = await min.it.next();
-    if (!r.done && r.value.kind === 'audit') min.head = r.value.event;
-    else active.splice(active.indexOf(min), 1);
+    // Fast path: the next event is usually in the batch at hand, with no await.
+    if (!nextInBatch(min) && !(await advance(min))) active.splice(active.indexOf(min), 1);
   }
   take(engine.flush());
   done.push(...grouper.closeAll());
   return done.sort(compareGroups);
+}
+
+/** A cursor at the first audit event of an input, or undefined when it has none. */
+async function openCursor(
+  it: AsyncIterator<readonly AuditItem[]>,
+  rank: number,
+): Promise<Cursor | undefined> {
+  for (let r = await it.next(); !r.done; r = await it.next()) {
+    const first = r.value.findIndex((item) => item.kind === 'audit');
+    const item = r.value[first];
+    if (item?.kind === 'audit') return { it, rank, batch: r.value, index: first, head: item.event };
+  }
+  return undefined;
 }
 
 function before(a: Cursor, b: Cursor): boolean {

@@ -3,7 +3,7 @@ import { InvalidParameterError } from '../errors.js';
 import { CidrSet } from '../util/cidr.js';
 import type { Detection } from './detection.js';
 import { EventBuffer } from './event-buffer.js';
-import { compactEvent, type RuleEvent, StringPool } from './rule-event.js';
+import { EventCompactor, type RuleEvent } from './rule-event.js';
 import { RULE_IDS, type RuleId, type Severity } from './rule-ids.js';
 import { RULE_FACTORIES } from './rules/index.js';
 import type { Finding, Rule, RuleContext } from './rules/rule.js';
@@ -15,6 +15,7 @@ export interface EngineOptions {
 }
 
 const STATE_VERSION = 1;
+const NONE: Detection[] = Object.freeze([]) as unknown as Detection[];
 /** Sweep rule state for expiry at most once per this much event time. */
 const PRUNE_EVERY_MS = 300_000;
 
@@ -45,7 +46,7 @@ export class DetectionEngine {
   private readonly reporters: ((f: Finding) => void)[] = [];
   private readonly lateness: number;
   private buffer = new EventBuffer();
-  private readonly pool = new StringPool();
+  private readonly compactor = new EventCompactor();
   /** Event keys seen within the last one to two lateness spans, to drop duplicates. */
   private seen: SeenKeys;
   private since = new Map<string, number>();
@@ -85,7 +86,7 @@ export class DetectionEngine {
     const engine = new DetectionEngine(options);
     engine.maxSeen = s.maxSeen ?? undefined;
     engine.watermark = s.watermark ?? undefined;
-    for (const e of s.buffered) engine.buffer.push(compactEvent(e, engine.pool));
+    for (const e of s.buffered) engine.buffer.push(engine.compactor.compact(e));
     engine.nextPrune = s.nextPrune ?? Number.NEGATIVE_INFINITY;
     engine.seen = SeenKeys.fromState(options.detection.lateness, s.seen);
     engine.since = new Map(s.vaultSince);
@@ -95,8 +96,8 @@ export class DetectionEngine {
 
   /** Accepts one event; returns the detections of every event the watermark has now released. */
   push(event: RuleEvent): Detection[] {
-    if (!this.seen.add(event.key)) return [];
-    this.buffer.push(compactEvent(event, this.pool));
+    if (!this.seen.add(event.key)) return NONE;
+    this.buffer.push(this.compactor.compact(event));
     if (this.maxSeen === undefined || event.timeMs > this.maxSeen) this.maxSeen = event.timeMs;
     return this.release(this.maxSeen - this.lateness);
   }
@@ -161,7 +162,8 @@ export class DetectionEngine {
   }
 
   private drain(): Detection[] {
-    if (this.out.length === 0) return [];
+    // Most events detect nothing: answer with one shared, frozen empty list rather than a new one.
+    if (this.out.length === 0) return NONE;
     const out = this.out;
     this.out = [];
     return out;

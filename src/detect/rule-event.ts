@@ -3,7 +3,7 @@ import type { AuditEvent, AuditIdentity, AuditObject } from '../audit/audit-even
 /**
  * The fields of an AuditEvent that rules read. The engine keeps events in this compact form while they
  * wait in the lateness buffer (and in checkpoints): no request URI, client info, descriptions or resource
- * id, and repeated strings shared, so a buffered event costs a few hundred bytes.
+ * id, and repeated strings and parts shared, so a buffered event costs little more than its key.
  */
 export type RuleEvent = Pick<
   AuditEvent,
@@ -24,25 +24,74 @@ export type RuleEvent = Pick<
   | 'removedIpRule'
 >;
 
-/** Shares equal strings between events (vaults, operations, principals, names); bounded, reset when full. */
-export class StringPool {
-  private pool = new Map<string, string>();
+/**
+ * Makes the compact copies of events the engine buffers (`compact`). Equal strings are shared, and so
+ * are the identity and object parts: the events of one principal, or on one object, point at one frozen
+ * part for as long as it stays the same, so a buffered event is one small object plus its key and
+ * reading `e.identity` or `e.object` allocates nothing. Each table is bounded and reset when full.
+ */
+export class EventCompactor {
+  private strings = new Map<string, string>();
+  private identities = new Map<string, AuditIdentity>();
+  private objects = new Map<string, AuditObject>();
   constructor(private readonly max = 50_000) {}
+
+  compact(e: RuleEvent): RuleEvent {
+    return new CompactEvent(e, this);
+  }
 
   intern<T extends string | undefined>(s: T): T {
     if (s === undefined) return s;
-    const known = this.pool.get(s);
+    const known = this.strings.get(s);
     if (known !== undefined) return known as T;
-    if (this.pool.size >= this.max) this.pool = new Map();
-    this.pool.set(s, s);
+    if (this.strings.size >= this.max) this.strings = new Map();
+    this.strings.set(s, s);
     return s;
+  }
+
+  /** The shared identity part (object id, app id, UPN, name) of an event of `principal`. */
+  identity(id: AuditIdentity, principal: string): AuditIdentity {
+    const known = this.identities.get(principal);
+    if (
+      known !== undefined &&
+      known.objectId === id.objectId &&
+      known.appId === id.appId &&
+      known.upn === id.upn &&
+      known.name === id.name
+    )
+      return known;
+    const part: AuditIdentity = Object.freeze({
+      objectId: this.intern(id.objectId),
+      appId: this.intern(id.appId),
+      upn: this.intern(id.upn),
+      name: this.intern(id.name),
+    });
+    if (this.identities.size >= this.max) this.identities = new Map();
+    this.identities.set(this.intern(principal), part);
+    return part;
+  }
+
+  /** The shared object part (type, deleted, name; the version is not kept). */
+  object(o: AuditObject | undefined): AuditObject | undefined {
+    if (o === undefined) return undefined;
+    const name = o.name ?? '';
+    const known = this.objects.get(name);
+    if (known !== undefined && known.type === o.type && known.deleted === o.deleted) return known;
+    const part: AuditObject = Object.freeze({
+      type: o.type,
+      deleted: o.deleted,
+      name: this.intern(o.name),
+    });
+    if (this.objects.size >= this.max) this.objects = new Map();
+    this.objects.set(this.intern(name), part);
+    return part;
   }
 }
 
 /**
- * The compact copy of an event the engine buffers: one flat object (identity and object fields inline,
- * rebuilt on access) holding shared strings, so the events that wait out the lateness cost little memory
- * and garbage collection. Serializes to a plain RuleEvent.
+ * The compact copy of an event the engine buffers: the fields rules read, shared strings and shared
+ * identity/object parts, and the rare control-plane fields in one side object. Serializes to a plain
+ * RuleEvent.
  */
 class CompactEvent implements RuleEvent {
   readonly key: string;
@@ -53,38 +102,34 @@ class CompactEvent implements RuleEvent {
   readonly success: boolean;
   readonly principal: string;
   readonly ip: string | undefined;
-  private readonly objectId: string | undefined;
-  private readonly appId: string | undefined;
-  private readonly upn: string | undefined;
-  private readonly name: string | undefined;
-  private readonly objectType: AuditObject['type'] | undefined;
-  private readonly objectDeleted: boolean;
-  private readonly objectName: string | undefined;
+  readonly identity: AuditIdentity;
+  readonly object: AuditObject | undefined;
   /** Rare control-plane fields, kept as given. */
   private readonly extra: Pick<
     RuleEvent,
     'networkAcls' | 'addedAccessPolicy' | 'removedAccessPolicy' | 'addedIpRule' | 'removedIpRule'
   > | null;
 
-  constructor(e: RuleEvent, pool: StringPool) {
-    const id = e.identity;
-    const o = e.object;
-    // A flat copy: a key sliced from a longer digest would keep the whole digest alive while buffered.
-    this.key = Buffer.from(e.key, 'utf8').toString('utf8');
+  constructor(e: RuleEvent, parts: EventCompactor) {
+    this.key = e.key;
     this.timeMs = e.timeMs;
-    this.vault = pool.intern(e.vault);
-    this.operation = pool.intern(e.operation);
+    // Vault and operation names usually arrive shared (normalization caches resource-id parts and
+    // canonical operation names); the rare fresh ones cost a few bytes, not a lookup per event.
+    this.vault = e.vault;
+    this.operation = e.operation;
     this.status = e.status;
     this.success = e.success;
-    this.principal = pool.intern(e.principal);
-    this.ip = pool.intern(e.ip);
-    this.objectId = pool.intern(id.objectId);
-    this.appId = pool.intern(id.appId);
-    this.upn = pool.intern(id.upn);
-    this.name = pool.intern(id.name);
-    this.objectType = o?.type;
-    this.objectDeleted = o?.deleted ?? false;
-    this.objectName = pool.intern(o?.name);
+    const identity = parts.identity(e.identity, e.principal);
+    this.identity = identity;
+    // The principal is usually the object id or app id just shared: take that string, not a lookup.
+    this.principal =
+      identity.objectId === e.principal
+        ? identity.objectId
+        : identity.appId === e.principal
+          ? identity.appId
+          : parts.intern(e.principal);
+    this.ip = parts.intern(e.ip);
+    this.object = parts.object(e.object);
     const rare =
       e.networkAcls !== undefined ||
       e.addedAccessPolicy !== undefined ||
@@ -102,14 +147,6 @@ class CompactEvent implements RuleEvent {
       : null;
   }
 
-  get identity(): AuditIdentity {
-    return { objectId: this.objectId, appId: this.appId, upn: this.upn, name: this.name };
-  }
-  get object(): AuditObject | undefined {
-    return this.objectType === undefined
-      ? undefined
-      : { type: this.objectType, deleted: this.objectDeleted, name: this.objectName };
-  }
   get networkAcls(): RuleEvent['networkAcls'] {
     return this.extra?.networkAcls;
   }
@@ -135,15 +172,10 @@ class CompactEvent implements RuleEvent {
       status: this.status,
       success: this.success,
       principal: this.principal,
-      identity: this.identity,
+      identity: { ...this.identity },
       ip: this.ip,
-      object: this.object,
+      object: this.object && { ...this.object },
       ...this.extra,
     };
   }
-}
-
-/** The compact copy of an event the engine buffers. */
-export function compactEvent(e: RuleEvent, pool: StringPool): RuleEvent {
-  return new CompactEvent(e, pool);
 }

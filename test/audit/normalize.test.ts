@@ -1,8 +1,9 @@
 /** Field-level normalization rules beyond the §0 traps: objects, vault identification, notices. */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { eventKey } from '../../src/audit/event-key.js';
+import { type EventKeyFields, eventKey } from '../../src/audit/event-key.js';
 import { normalizeNotice, normalizeRecord } from '../../src/audit/normalize.js';
 import { parseAuditBody } from '../../src/audit/parse-body.js';
 import {
@@ -155,6 +156,63 @@ describe('normalized scalars', () => {
       base.key,
     );
     expect(base.key).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it('eventKey keeps its persisted value: sha256 of the fields joined by newlines, 32 hex chars', () => {
+    const fields: Omit<EventKeyFields, 'timeMs'> = {
+      vault: 'kv-prod-payments',
+      operation: 'SecretGet',
+      correlationId: '4a1b2c3d-0c2a-4f8e-9b1a-3f6c2d1e0a11',
+      requestUri: 'https://KV-PROD-PAYMENTS.vault.azure.net/secrets/db/?api-version=7.5',
+      ip: '10.20.0.4',
+      principal: 'e5555555-5555-4555-8555-555555555555',
+      status: 200,
+    };
+    const expected = (timeMs: number, f = fields) =>
+      createHash('sha256')
+        .update(
+          [
+            String(timeMs),
+            f.vault,
+            f.operation.toLowerCase(),
+            f.correlationId ?? '',
+            f.requestUri?.toLowerCase() ?? '',
+            f.ip?.toLowerCase() ?? '',
+            f.principal,
+            f.status ?? '',
+          ].join('\n'),
+          'utf8',
+        )
+        .digest('hex')
+        .slice(0, 32);
+    // one pinned value, so a change of the recipe cannot go unnoticed
+    expect(eventKey({ ...fields, timeMs: Date.parse('2025-06-02T11:12:00.123Z') })).toBe(
+      '797d68e81e25a7ead42c45321c8392e7',
+    );
+    for (const timeMs of [
+      0,
+      7,
+      9_999_999,
+      10_000_000,
+      10_000_001,
+      1_748_862_720_123,
+      1_748_869_999_999,
+      1_748_860_000_000,
+      -1_000,
+      253_402_300_799_999,
+      Number.MAX_SAFE_INTEGER,
+    ])
+      expect(eventKey({ ...fields, timeMs }), String(timeMs)).toBe(expected(timeMs));
+    const sparse = {
+      ...fields,
+      correlationId: undefined,
+      requestUri: undefined,
+      ip: undefined,
+      status: undefined,
+    };
+    expect(eventKey({ ...sparse, timeMs: 1_748_862_720_123 })).toBe(expected(1_748_862_720_123, sparse));
+    const unicode = { ...fields, principal: 'zoë@contoso.com' };
+    expect(eventKey({ ...unicode, timeMs: 1 })).toBe(expected(1, unicode));
   });
 });
 

@@ -7,8 +7,16 @@ import type { AuditItem, MalformedRecord } from '../../src/audit/audit-event.js'
 import type { ParseOutput } from '../../src/audit/dispatch-value.js';
 import { JsonLinesParser } from '../../src/audit/line-parser.js';
 import { parseChunk } from '../../src/audit/parse-chunk.js';
-import { readAuditStream } from '../../src/audit/read-audit.js';
-import { buildRecord, type PresetName, toArray, toJsonLines, toRecordsBlob } from '../fixtures/records.js';
+import { readAuditBatches, readAuditStream } from '../../src/audit/read-audit.js';
+import {
+  buildNotice,
+  buildRecord,
+  type PresetName,
+  toArray,
+  toEventGrid,
+  toJsonLines,
+  toRecordsBlob,
+} from '../fixtures/records.js';
 
 const PRESETS: PresetName[] = [
   'secretGet',
@@ -74,6 +82,21 @@ describe('streaming with bounded memory', () => {
     expect(seen).toBe(count);
     expect(pulledAtFirst).toBeLessThanOrEqual(2);
     expect(maxAhead).toBeLessThanOrEqual(100);
+  });
+
+  it('batches hold the items of each chunk in order, never empty, the same items as one by one', async () => {
+    const render = (i: number) =>
+      i % 10 === 3 ? `${JSON.stringify(toEventGrid(buildNotice()))}\n` : i % 10 === 7 ? '\n' : `${rec(i)}\n`;
+    const opts = { source: 'b', onMalformed: () => {} };
+    const batches: AuditItem[][] = [];
+    for await (const b of readAuditBatches(lazyInput(500, 40, render).chunks, opts)) batches.push(b);
+    const single: AuditItem[] = [];
+    for await (const it of readAuditStream(lazyInput(500, 40, render).chunks, opts)) single.push(it);
+    expect(batches.length).toBeGreaterThan(5);
+    expect(batches.every((b) => b.length > 0)).toBe(true);
+    expect(batches.flat()).toEqual(single);
+    expect(single).toHaveLength(450);
+    expect(single.filter((it) => it.kind === 'notice')).toHaveLength(50);
   });
 
   it('a line growing past the limit is dropped as it streams, never held', () => {

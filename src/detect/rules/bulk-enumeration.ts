@@ -53,8 +53,9 @@ export class BulkEnumerationRule implements Rule {
       ep.last = Math.max(ep.last, e.timeMs);
       return;
     }
+    if (!ep) return;
     const obj = objectKey(e.object);
-    if (!ep || !obj) return;
+    if (!obj) return;
     const t = e.timeMs;
     dropBefore(ep.lists, t - window);
     const firstList = ep.lists.find((l) => l <= t);

@@ -14,7 +14,8 @@ const DAY = 86_400_000;
 export class NewPrincipalRule implements Rule {
   readonly id = 'new-principal' as const;
   readonly defaultSeverity = 'medium' as const;
-  private lastSuccess = new Map<string, Map<string, number>>();
+  /** vault → principal → time of its last success (held in a box, so an update is one lookup). */
+  private lastSuccess = new Map<string, Map<string, { t: number }>>();
   private lastSweep: number | undefined;
   constructor(private readonly ctx: RuleContext) {}
 
@@ -29,8 +30,10 @@ export class NewPrincipalRule implements Rule {
       seen = new Map();
       this.lastSuccess.set(e.vault, seen);
     }
-    const last = seen.get(e.principal);
-    seen.set(e.principal, last === undefined ? e.timeMs : Math.max(last, e.timeMs));
+    const box = seen.get(e.principal);
+    const last = box?.t;
+    if (box === undefined) seen.set(e.principal, { t: e.timeMs });
+    else if (e.timeMs > box.t) box.t = e.timeMs;
     const since = this.ctx.vaultSince(e.vault) ?? e.timeMs;
     const warm = e.timeMs - since >= this.baselineMs;
     if (!warm || (last !== undefined && e.timeMs - last <= this.baselineMs)) return;
@@ -48,20 +51,20 @@ export class NewPrincipalRule implements Rule {
     if (hour === this.lastSweep) return;
     this.lastSweep = hour;
     for (const [vault, seen] of this.lastSuccess) {
-      for (const [p, t] of seen) if (t < watermarkMs - this.baselineMs) seen.delete(p);
+      for (const [p, box] of seen) if (box.t < watermarkMs - this.baselineMs) seen.delete(p);
       if (seen.size === 0) this.lastSuccess.delete(vault);
     }
   }
 
   exportState(): unknown {
-    return [...this.lastSuccess].map(([vault, seen]) => [vault, [...seen]]);
+    return [...this.lastSuccess].map(([vault, seen]) => [vault, [...seen].map(([p, box]) => [p, box.t])]);
   }
 
   importState(state: unknown): void {
     this.lastSuccess = new Map(
       (Array.isArray(state) ? (state as [string, [string, number][]][]) : []).map(([v, s]) => [
         v,
-        new Map(s),
+        new Map(s.map(([p, t]) => [p, { t }])),
       ]),
     );
   }
