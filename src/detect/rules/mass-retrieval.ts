@@ -8,11 +8,19 @@ const GETS = new Set(['SecretGet', 'KeyGet']);
 const BUCKETS = 24;
 
 interface Counter {
-  /** [bucket index, count], ascending, covering the current window. */
-  buckets: [number, number][];
+  /** Bucket index and count pairs, flat ([i0, n0, i1, n1, …]), ascending, covering the current window. */
+  buckets: number[];
   /** Sum of the bucket counts. */
   inWindow: number;
-  /** [day index, count] of past days, for the baseline mean; pruned after baselineDays. */
+  /** Day index and count pairs of past days, flat, for the baseline mean; pruned after baselineDays. */
+  days: number[];
+  lastFire?: number;
+}
+
+/** Checkpoint form of a Counter (the format of earlier versions): pairs as [index, count] tuples. */
+interface CounterState {
+  buckets: [number, number][];
+  inWindow: number;
   days: [number, number][];
   lastFire?: number;
 }
@@ -50,9 +58,14 @@ export class MassRetrievalRule implements Rule {
     c.inWindow++;
     const day = Math.floor(e.timeMs / DAY);
     addCount(c.days, day);
-    const newest = c.buckets[c.buckets.length - 1]![0];
+    const newest = c.buckets[c.buckets.length - 2]!;
     const oldest = newest - Math.ceil(window / bucketMs) + 1;
-    while (c.buckets.length > 0 && c.buckets[0]![0] < oldest) c.inWindow -= c.buckets.shift()![1];
+    let stale = 0;
+    while (stale < c.buckets.length && c.buckets[stale]! < oldest) {
+      c.inWindow -= c.buckets[stale + 1]!;
+      stale += 2;
+    }
+    if (stale > 0) c.buckets.splice(0, stale);
     const inWindow = c.inWindow;
     if (inWindow <= threshold) return;
     if (c.lastFire !== undefined && e.timeMs - c.lastFire < window) return;
@@ -79,7 +92,10 @@ export class MassRetrievalRule implements Rule {
     const covered = Math.min(baselineDays, historyDays);
     if (covered <= 0) return 0;
     let total = 0;
-    for (const [d, n] of c.days) if (d < today && d >= today - covered) total += n;
+    for (let i = 0; i < c.days.length; i += 2) {
+      const d = c.days[i]!;
+      if (d < today && d >= today - covered) total += c.days[i + 1]!;
+    }
     return total / ((covered * DAY) / window);
   }
 
@@ -93,8 +109,10 @@ export class MassRetrievalRule implements Rule {
     const bucketMs = Math.max(1000, Math.floor(window / BUCKETS));
     for (const [vault, perVault] of this.counters) {
       for (const [principal, c] of perVault) {
-        while (c.days.length > 0 && c.days[0]![0] < firstDay) c.days.shift();
-        const lastBucket = c.buckets[c.buckets.length - 1]?.[0];
+        let stale = 0;
+        while (stale < c.days.length && c.days[stale]! < firstDay) stale += 2;
+        if (stale > 0) c.days.splice(0, stale);
+        const lastBucket = c.buckets[c.buckets.length - 2];
         if (lastBucket !== undefined && (lastBucket + 1) * bucketMs <= watermarkMs - window) {
           c.buckets = [];
           c.inWindow = 0;
@@ -106,25 +124,45 @@ export class MassRetrievalRule implements Rule {
   }
 
   exportState(): unknown {
-    return [...this.counters].map(([vault, perVault]) => [vault, mapToEntries(perVault)]);
+    return [...this.counters].map(([vault, perVault]) => [
+      vault,
+      mapToEntries(perVault).map(([principal, c]): [string, CounterState] => [
+        principal,
+        { ...c, buckets: toPairs(c.buckets), days: toPairs(c.days) },
+      ]),
+    ]);
   }
 
   importState(state: unknown): void {
     this.counters = new Map(
       (Array.isArray(state) ? (state as [string, unknown][]) : []).map(([v, m]) => [
         v,
-        entriesToMap<Counter>(m),
+        new Map(
+          [...entriesToMap<CounterState>(m)].map(([principal, c]): [string, Counter] => [
+            principal,
+            { ...c, buckets: c.buckets.flat(), days: c.days.flat() },
+          ]),
+        ),
       ]),
     );
   }
 }
 
-/** Adds one to the count of `index` in an ascending [index, count] list (late indexes go to their place). */
-function addCount(list: [number, number][], index: number): void {
-  let i = list.length - 1;
-  while (i >= 0 && list[i]![0] > index) i--;
-  if (i >= 0 && list[i]![0] === index) list[i]![1]++;
-  else list.splice(i + 1, 0, [index, 1]);
+/**
+ * Adds one to the count of `index` in an ascending flat [index, count, …] list (late indexes go to
+ * their place). Flat, so the usual case (the newest index) touches one array.
+ */
+function addCount(list: number[], index: number): void {
+  let i = list.length - 2;
+  while (i >= 0 && list[i]! > index) i -= 2;
+  if (i >= 0 && list[i] === index) list[i + 1]!++;
+  else list.splice(i + 2, 0, index, 1);
+}
+
+function toPairs(flat: number[]): [number, number][] {
+  const pairs: [number, number][] = [];
+  for (let i = 0; i < flat.length; i += 2) pairs.push([flat[i]!, flat[i + 1]!]);
+  return pairs;
 }
 
 function windowText(ms: number): string {
