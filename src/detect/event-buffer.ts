@@ -8,6 +8,26 @@ export function compareEvents(a: RuleEvent, b: RuleEvent): number {
 const SLOT_MS = 1000;
 
 /**
+ * Sorts a slot in place by `compareEvents`, stably. A slot holds a second of events (a dozen or so):
+ * an insertion sort allocates nothing, where `Array.prototype.sort` sets up work arrays on every call.
+ */
+function sortEvents(list: RuleEvent[]): void {
+  if (list.length > 32) {
+    list.sort(compareEvents);
+    return;
+  }
+  for (let i = 1; i < list.length; i++) {
+    const e = list[i]!;
+    let j = i - 1;
+    while (j >= 0 && compareEvents(list[j]!, e) > 0) {
+      list[j + 1] = list[j]!;
+      j--;
+    }
+    list[j + 1] = e;
+  }
+}
+
+/**
  * The lateness buffer: a calendar queue of one-second slots. Insertion is O(1); release walks the
  * slots up to the watermark and sorts each (small) slot, so nearly-ordered input costs almost nothing.
  * Events are released in exactly (time, key) order.
@@ -51,7 +71,7 @@ export class EventBuffer {
   private releaseSlot(slot: number, last: number, upTo: number, release: (e: RuleEvent) => void): void {
     const list = this.slots.get(slot);
     if (!list) return;
-    if (list.length > 1) list.sort(compareEvents);
+    if (list.length > 1) sortEvents(list);
     if (slot < last || list[list.length - 1]!.timeMs <= upTo) {
       this.slots.delete(slot);
       this.count -= list.length;
