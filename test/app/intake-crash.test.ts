@@ -10,13 +10,16 @@ import type { AuditItem } from '../../src/audit/audit-event.js';
 import { Directory } from '../../src/config/directory.js';
 import { loadConfig } from '../../src/config/load.js';
 import { DetectionEngine } from '../../src/detect/engine.js';
+import { QueryService } from '../../src/queries/query-service.js';
 import { DuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
+import { openDuckDb } from '../../src/store/duckdb/open-duckdb.js';
+import { EventHistory } from '../../src/store/history/event-history.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import type { AuditTrailEntry, Store, Versioned } from '../../src/store/store.js';
 import { FakeClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { FakeChatSurface } from '../alerts/fake-chat-surface.js';
-import { auditEvent, MINUTE, T0 } from '../fixtures/events.js';
+import { auditEvent, MINUTE, PAYMENTS_API, T0 } from '../fixtures/events.js';
 
 /**
  * Crash scenarios for the intake pipeline: a "process" (pipeline, detector, alert service, outbox) runs over
@@ -284,5 +287,58 @@ describe.each(durableStores)('intake pipeline across a crash (%s)', (_name, open
     await p.outbox.drain();
     expect(await w.bursts()).toHaveLength(1);
     expect(w.surface.messages.size).toBe(1);
+  });
+});
+
+describe('query history across a crash (DuckDB store and history on one file)', () => {
+  it('keeps the history and the who answer unchanged when a batch is redelivered after a crash before the checkpoint', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'kvw-crash-history-'));
+    const db = await openDuckDb(path.join(dir, 'kv.duckdb'));
+    cleanups.push(async () => {
+      await db.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+    const durable = await DuckDbStore.over(db);
+    const clock = new FakeClock(T0 + 10 * MINUTE);
+    const w = { clock, surface: new FakeChatSurface('console', clock) };
+    const history = await EventHistory.open(db, { retentionMs: 90 * 86_400_000, clock });
+    const queries = new QueryService({
+      engine: { kind: 'embedded', history },
+      clock,
+      tables: 'both',
+      maxRows: 50,
+      timeoutMs: 1_000,
+    });
+    const who = async () => (await queries.run({ name: 'who', since: '1d' })).rows;
+    const withHistory = async () => {
+      const run = await boot(durable, w);
+      run.pipeline.onAccepted(async (events) => {
+        await history.append(events);
+      });
+      return run;
+    };
+
+    const first = await withHistory();
+    const a = [...failures(0, 6), audit({ at: T0 + 30_000 })];
+    const b = [...failures(10, 6), audit({ at: T0 + 40_000, as: PAYMENTS_API })];
+    await first.pipeline.ingest(a, { source: 'servicebus:audit' });
+    first.store.crashAt = 'checkpoint';
+    // The history hook runs before the checkpoint: b is in the history although the process died.
+    await expect(first.pipeline.ingest(b, { source: 'servicebus:audit' })).rejects.toThrow(Crash);
+    expect(await history.count()).toBe(14);
+    const before = await who();
+    expect(before.length).toBe(3);
+
+    const second = await withHistory();
+    // b's keys were never marked seen: the pipeline accepts it again, and the history skips its events.
+    expect(await second.pipeline.ingest(b, { source: 'servicebus:audit' })).toMatchObject({ accepted: 7 });
+    expect(await history.count()).toBe(14);
+    expect(await who()).toEqual(before);
+    // Straight to the history: a repeated batch, and repeats inside one batch, add nothing.
+    expect(await history.append([...a, ...b].flatMap((i) => (i.kind === 'audit' ? [i.event] : [])))).toBe(0);
+    const c = audit({ at: T0 + 50_000 });
+    const cEvent = c.kind === 'audit' ? c.event : undefined;
+    expect(await history.append(cEvent ? [cEvent, cEvent] : [])).toBe(1);
+    expect(await history.count()).toBe(15);
   });
 });

@@ -1,12 +1,15 @@
+import { listValue } from '@duckdb/node-api';
 import type { AuditEvent } from '../../audit/audit-event.js';
 import type { HistorySql } from '../../queries/ports.js';
 import { EVENTS_TABLE, ROLLUP_TABLE } from '../../queries/sql-source.js';
 import type { Clock } from '../../util/clock.js';
-import type { DuckDbHandle } from '../duckdb/open-duckdb.js';
-import { rollupOf, toEventRow } from './event-row.js';
+import type { DuckDbHandle, DuckDbSession } from '../duckdb/open-duckdb.js';
+import { type EventRow, eventKeyOf, rollupOf, toEventRow } from './event-row.js';
 import { HISTORY_DDL, MERGE_STAGE, ROLLUP_FROM_EVENTS, ROLLUP_STAGE_TABLE } from './history-schema.js';
 
 const HOUR_MS = 3_600_000;
+/** Keys per existence lookup in `append` (one list parameter). */
+const LOOKUP_CHUNK = 20_000;
 
 export interface EventHistoryOptions {
   /** `queries.retention`: how long events are kept. */
@@ -32,19 +35,27 @@ export class EventHistory implements HistorySql {
 
   /**
    * Appends events (DuckDB appender) and merges their hourly counts into the rollup, in one transaction:
-   * either both tables see the batch or neither does.
+   * either both tables see the batch or neither does. Idempotent by event key: events already in the
+   * history (a batch delivered again after a crash before the intake checkpoint) and repeats within the
+   * batch are skipped, so counts never double. Returns the number of events added.
    */
   async append(events: readonly AuditEvent[]): Promise<number> {
     if (events.length === 0) return 0;
-    const rows = events.map(toEventRow);
-    const rollup = rollupOf(rows);
-    await this.db.transaction(async (tx) => {
+    const unique = new Map<string, EventRow>();
+    for (const e of events) if (!unique.has(e.key)) unique.set(e.key, toEventRow(e));
+    return this.db.transaction(async (tx) => {
+      const present = await presentKeys(tx, [...unique.values()]);
+      const rows =
+        present.size === 0
+          ? [...unique.values()]
+          : [...unique.values()].filter((r) => !present.has(eventKeyOf(r)));
+      if (rows.length === 0) return 0;
       await tx.appendRows(EVENTS_TABLE, rows);
-      await tx.appendRows(ROLLUP_STAGE_TABLE, rollup);
+      await tx.appendRows(ROLLUP_STAGE_TABLE, rollupOf(rows));
       await tx.run(MERGE_STAGE);
       await tx.run(`DELETE FROM ${ROLLUP_STAGE_TABLE}`);
+      return rows.length;
     });
-    return rows.length;
   }
 
   /**
@@ -84,4 +95,33 @@ export class EventHistory implements HistorySql {
     );
     return this.db.all(sql, bound);
   }
+}
+
+/**
+ * The event keys of `rows` already in the history. An event key hashes the event time, so a stored copy has
+ * the same time_ms: the batch's time range lets zone maps skip the row groups of other periods, where a
+ * lookup by key alone would scan the whole retention.
+ */
+async function presentKeys(tx: DuckDbSession, rows: readonly EventRow[]): Promise<Set<string>> {
+  const present = new Set<string>();
+  for (let i = 0; i < rows.length; i += LOOKUP_CHUNK) {
+    const chunk = rows.slice(i, i + LOOKUP_CHUNK);
+    let lo = Number.POSITIVE_INFINITY;
+    let hi = Number.NEGATIVE_INFINITY;
+    for (const r of chunk) {
+      if (r[0] < lo) lo = r[0];
+      if (r[0] > hi) hi = r[0];
+    }
+    const found = await tx.all<{ event_key: string }>(
+      `SELECT event_key FROM ${EVENTS_TABLE}
+       WHERE time_ms BETWEEN $lo AND $hi AND event_key IN (SELECT unnest($keys::VARCHAR[]))`,
+      {
+        lo: BigInt(Math.trunc(lo)),
+        hi: BigInt(Math.trunc(hi)),
+        keys: listValue(chunk.map(eventKeyOf)),
+      },
+    );
+    for (const f of found) present.add(f.event_key);
+  }
+  return present;
 }

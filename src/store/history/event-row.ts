@@ -44,6 +44,11 @@ export function toEventRow(e: AuditEvent): EventRow {
   ];
 }
 
+/** The event key of a row (its last column). */
+export function eventKeyOf(row: EventRow): string {
+  return row[15];
+}
+
 export type RollupRow = [
   string,
   number,
