@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import { isAlreadyExists, isNotFound } from './table-errors.js';
-import { decodeKey, encodeKey } from './table-keys.js';
+import { encodeKey } from './table-keys.js';
 
 /** Entity group transactions hold at most 100 operations, all in one partition. */
 const BATCH = 100;
 /** Batches in flight at once. */
 const PARALLEL = 8;
-/** A $filter holds at most 15 comparisons: the partition and 14 row keys. */
-const KEYS_PER_QUERY = 14;
+/** Point reads in flight at once in `filterUnseen` (measured on Azurite: 16 and 32 equal, 8 slower). */
+const READS_IN_FLIGHT = 32;
 
 /**
  * The seen-event-key set in a table. Keys spread over 16 partitions (first hex digit of their SHA-256) so a
@@ -39,27 +39,23 @@ export class SeenKeysTable {
     return fresh;
   }
 
+  /**
+   * One point read per distinct key, READS_IN_FLIGHT at a time. A point read (PartitionKey + RowKey) is the
+   * one lookup the service answers from its index; a `$filter` OR-ing RowKeys is a partition scan (Microsoft's
+   * Table design guide), whose cost grows with the seen set, i.e. with the event rate × the retention.
+   */
   async filterUnseen(keys: ReadonlyArray<{ key: string; timeMs: number }>): Promise<Set<string>> {
+    const distinct = [...new Set(keys.map((k) => k.key))];
     const unseen = new Set<string>();
-    const byPartition = new Map<string, string[]>();
-    for (const { key } of keys) {
-      if (unseen.has(key)) continue;
-      unseen.add(key);
-      const p = partitionOf(key);
-      const list = byPartition.get(p) ?? [];
-      list.push(key);
-      byPartition.set(p, list);
-    }
-    const queries: Array<{ partition: string; keys: string[] }> = [];
-    for (const [partition, list] of byPartition) {
-      for (let i = 0; i < list.length; i += KEYS_PER_QUERY)
-        queries.push({ partition, keys: list.slice(i, i + KEYS_PER_QUERY) });
-    }
-    await runLimited(queries, PARALLEL, async (q) => {
-      const rows = q.keys.map((k) => odata`RowKey eq ${encodeKey(k)}`).join(' or ');
-      const filter = `${odata`PartitionKey eq ${q.partition}`} and (${rows})`;
-      const found = this.client.listEntities({ queryOptions: { filter, select: ['RowKey'] } });
-      for await (const e of found) if (e.rowKey !== undefined) unseen.delete(decodeKey(e.rowKey));
+    await runLimited(distinct, READS_IN_FLIGHT, async (key) => {
+      try {
+        await this.client.getEntity(partitionOf(key), encodeKey(key), {
+          queryOptions: { select: ['RowKey'] },
+        });
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+        unseen.add(key);
+      }
     });
     return unseen;
   }
