@@ -20,6 +20,7 @@ import {
 import { registerHealthRoutes } from './app/health-routes.js';
 import { DefaultIntakePipeline, loadPipelineCheckpoint } from './app/intake-pipeline.js';
 import { renderNoticeCard } from './app/notice-card.js';
+import { eventKeyRetention, RetentionPruner } from './app/retention-pruner.js';
 import { cloudEndpoints } from './azure/cloud-endpoints.js';
 import { defaultCredential } from './azure/credential.js';
 import type { ChatSurface } from './chat/chat-surface.js';
@@ -187,12 +188,24 @@ async function wire(config: Config, deps: AppDeps, opened: Opened): Promise<App>
   const engineOptions: EngineOptions = { detection: config.detection, vaults: config.vaults };
   const saved = await loadPipelineCheckpoint(store);
   const detector = restoreDetector(saved.engine, engineOptions, logger);
+  // Event keys (and the access-policy notices waiting for their alert) are forgotten after the retention.
+  const pruner = new RetentionPruner({
+    retentionMs: eventKeyRetention(config),
+    clock,
+    logger,
+    tasks: [
+      { name: 'seen event keys', prune: (before) => store.pruneSeen(before) },
+      { name: 'access-policy notices', prune: (before) => alerts.prunePolicyNotices(before) },
+    ],
+  });
   const pipeline = new DefaultIntakePipeline({
     unrecorded: saved.unrecorded,
     unmarked: saved.unmarked,
     store,
     detector,
     alerts,
+    policyNotices: alerts,
+    pruner,
     clock,
     logger,
     metrics,

@@ -48,6 +48,8 @@ export function alertCardData(alert: Alert, options: AlertCardOptions = {}): Rec
     title: inert(title),
     value: inert(String(value)),
   }));
+  const confirmed = corroborationText(alert);
+  if (confirmed) evidence.push({ title: 'Confirmed by Event Grid', value: confirmed });
   const history = alert.history.map((h) => ({ line: inert(historyLine(h)) }));
   const last = alert.history.at(-1);
   return {
@@ -82,6 +84,12 @@ export function alertCardData(alert: Alert, options: AlertCardOptions = {}): Rec
     pivotIp: pivots.ip ?? '',
     pivotSince: PIVOT_SINCE,
   };
+}
+
+/** "VaultAccessPolicyChanged at 2025-06-02 11:02:11 UTC; …" for the notices linked to the alert. */
+function corroborationText(alert: Alert): string {
+  // Types and times only: the event id is in the audit trail.
+  return (alert.corroborations ?? []).map((c) => `${inert(c.type)} at ${formatTime(c.time)}`).join('; ');
 }
 
 /** Plain-text fallback and notification text. */

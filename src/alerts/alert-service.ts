@@ -1,3 +1,4 @@
+import type { VaultNotice } from '../audit/audit-event.js';
 import type {
   ActionOutcome,
   CardMessage,
@@ -15,16 +16,16 @@ import type { Store, Versioned } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import type { Metrics } from '../util/metrics.js';
-import { type Alert, type AlertAction, SYSTEM_ACTOR } from './alert.js';
+import { ALERTS, type Alert, type AlertAction, FINGERPRINTS, SYSTEM_ACTOR } from './alert.js';
 import { ALERT_VERBS, type AlertCardOptions, describeEntry, renderAlertCard } from './alert-card.js';
 import { publishTransitionEffects } from './effects.js';
 import { alertIdFor, belongsToGroup, detectionIdOf, mergeDetection, newAlert } from './grouping.js';
 import { type TransitionActor, type TransitionRequest, transition } from './lifecycle.js';
 import type { Outbox } from './outbox.js';
+import { PolicyNoticeLinker } from './policy-notice-linker.js';
 import { routeAlert } from './routing.js';
 
-export const ALERTS = 'alerts';
-export const FINGERPRINTS = 'fingerprints';
+export { ALERTS, FINGERPRINTS } from './alert.js';
 
 export interface AlertServiceDeps {
   readonly store: Store;
@@ -59,8 +60,15 @@ const ALERT_ID = /^A-[0-9A-F]{10}$/;
  */
 export class AlertService {
   private cardOptions: AlertCardOptions = {};
+  private readonly policyNotices: PolicyNoticeLinker;
 
-  constructor(private readonly deps: AlertServiceDeps) {}
+  constructor(private readonly deps: AlertServiceDeps) {
+    this.policyNotices = new PolicyNoticeLinker({
+      store: deps.store,
+      clock: deps.clock,
+      publish: (alert) => this.publish(alert),
+    });
+  }
 
   /**
    * Alert cards carry the pivot buttons (`query.run`) from now on. The queries feature calls this when
@@ -99,15 +107,18 @@ export class AlertService {
         if (current) {
           const alert = current.value;
           if (alert.detectionIds.includes(detectionId)) {
-            await this.publish(alert); // idempotent; re-queues a card lost to a crash
-            return { alert, change: 'duplicate' };
+            // Idempotent; re-queues a card (and a notice link) lost to a crash.
+            const linked = await this.policyNotices.linkPending(alert);
+            await this.publish(linked);
+            return { alert: linked, change: 'duplicate' };
           }
           if (belongsToGroup(alert, d, windowMs)) {
             const merged = mergeDetection(alert, d, clock.now());
-            const saved = await this.tryUpdate(current, merged.alert);
-            if (!saved) continue;
+            const updated = await this.tryUpdate(current, merged.alert);
+            if (!updated) continue;
             if (merged.reopened)
-              await this.audit(saved, 'reopen', SYSTEM_ACTOR, 'detected again after close');
+              await this.audit(updated, 'reopen', SYSTEM_ACTOR, 'detected again after close');
+            const saved = await this.policyNotices.linkPending(updated);
             await this.publish(saved);
             return { alert: saved, change: merged.reopened ? 'reopened' : 'grouped' };
           }
@@ -125,10 +136,25 @@ export class AlertService {
       if (!created) continue; // another replica created it first: join it on the next pass
       this.deps.metrics?.alertsByRule.inc({ rule: d.rule });
       await this.audit(created.value, 'open', SYSTEM_ACTOR, d.summary);
-      await this.publish(created.value);
-      return { alert: created.value, change: 'created' };
+      const saved = await this.policyNotices.linkPending(created.value);
+      await this.publish(saved);
+      return { alert: saved, change: 'created' };
     }
     throw new Error(`could not record detection for ${fingerprint}: too many concurrent changes`);
+  }
+
+  /**
+   * A Key Vault `VaultAccessPolicyChanged` Event Grid notice: never an alert of its own. It is kept, and
+   * linked as a corroboration to the access-policy alerts of the same change (their cards are updated),
+   * now or when such an alert is raised later. Redelivery is harmless. Returns how many alerts it joined now.
+   */
+  corroborate(notice: VaultNotice): Promise<number> {
+    return this.policyNotices.receive(notice);
+  }
+
+  /** Forgets policy notices with event time before `beforeMs` (with the seen-key pruning). */
+  prunePolicyNotices(beforeMs: number): Promise<number> {
+    return this.policyNotices.prune(beforeMs);
   }
 
   /**

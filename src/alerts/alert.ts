@@ -1,5 +1,9 @@
 import type { RuleId, Severity } from '../detect/rule-ids.js';
 
+/** Store collections: alert documents, and fingerprint → id of the alert currently grouping it. */
+export const ALERTS = 'alerts';
+export const FINGERPRINTS = 'fingerprints';
+
 /**
  * The alert document (collection `alerts`). One alert per fingerprint and grouping window; its
  * card is re-rendered whole from this document on every change. `version` is our own counter,
@@ -32,6 +36,8 @@ export interface Alert {
   /** Ids of recently grouped detections (capped), so recording the same detection twice is a no-op. */
   readonly detectionIds: readonly string[];
   readonly evidence: Readonly<Record<string, string | number | boolean>>;
+  /** Notices from another channel confirming what the alert saw (e.g. Event Grid), by notice id; capped. */
+  readonly corroborations?: readonly Corroboration[];
   readonly state: AlertState;
   readonly escalated: boolean;
   readonly classification?: Classification;
@@ -75,7 +81,23 @@ export interface HistoryEntry {
   readonly via?: string;
 }
 
+/**
+ * A Key Vault Event Grid notice linked to an alert raised from the audit record of the same change
+ * (`VaultAccessPolicyChanged` for the access-policy rules). It confirms the change; it is never counted.
+ */
+export interface Corroboration {
+  /** Event Grid event id (stable across redelivery). */
+  readonly id: string;
+  /** Short type, e.g. `VaultAccessPolicyChanged`. */
+  readonly type: string;
+  /** Event time of the notice (ISO and ms). */
+  readonly time: string;
+  readonly timeMs: number;
+}
+
 export const EVENT_KEYS_CAP = 50;
+/** Corroborations kept on an alert. */
+export const CORROBORATIONS_CAP = 10;
 export const DETECTION_IDS_CAP = 100;
 /** Transitions kept on the document (and card); the full trail is in the store's audit log. */
 export const HISTORY_CAP = 30;

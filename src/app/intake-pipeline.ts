@@ -1,3 +1,4 @@
+import { POLICY_NOTICE_TYPES } from '../alerts/policy-notices.js';
 import type { AuditEvent, AuditItem, VaultNotice } from '../audit/audit-event.js';
 import type { Detection } from '../detect/detection.js';
 import type { IntakeOrigin, IntakePipeline, IntakeResult } from '../ingest/pipeline.js';
@@ -12,6 +13,7 @@ import {
   type SeenMark,
   saveCheckpoint,
 } from './pipeline-checkpoint.js';
+import type { RetentionPruner } from './retention-pruner.js';
 import { SerialQueue } from './serial-queue.js';
 
 export {
@@ -39,13 +41,21 @@ export interface NoticeSink {
   post(notice: VaultNotice): Promise<void>;
 }
 
+/** Links Key Vault `VaultAccessPolicyChanged` notices to the alerts of the same change (`AlertService`). */
+export interface PolicyNoticeSink {
+  corroborate(notice: VaultNotice): Promise<unknown>;
+}
+
 /** Called with the events accepted for the first time (e.g. appends them to the query history). */
 export type AcceptedHook = (events: readonly AuditEvent[], origin: IntakeOrigin) => Promise<void> | void;
 
 /** Store collection: Event Grid notices already turned into cards (by notice id). */
 export const NOTICES = 'notices';
 
-/** Event Grid types that become "expiring soon" cards; other notice types are logged and dropped. */
+/**
+ * Event Grid types that become "expiring soon" cards; `VaultAccessPolicyChanged` goes to the PolicyNoticeSink;
+ * other notice types are logged and dropped.
+ */
 export const EXPIRY_NOTICE_TYPES: ReadonlySet<string> = new Set([
   'SecretNearExpiry',
   'SecretExpired',
@@ -60,6 +70,9 @@ export interface IntakePipelineOptions {
   readonly detector: StreamingDetector;
   readonly alerts: DetectionRecorder;
   readonly notices?: NoticeSink;
+  readonly policyNotices?: PolicyNoticeSink;
+  /** Prunes the seen-key set after checkpoints (at most hourly). */
+  readonly pruner?: RetentionPruner;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics?: Metrics;
@@ -159,6 +172,7 @@ export class DefaultIntakePipeline implements IntakePipeline {
     this.idleTimer = undefined;
     await this.serial.run(async () => undefined);
     await this.checkpointer.commit();
+    await this.options.pruner?.idle();
   }
 
   private async process(items: readonly AuditItem[], origin: IntakeOrigin): Promise<IntakeResult> {
@@ -224,9 +238,11 @@ export class DefaultIntakePipeline implements IntakePipeline {
       checkpoint,
       this.checkpointVersion,
     );
-    if (snapshot.unmarked.length === 0) return;
-    await store.markSeen(snapshot.unmarked.map(([key, timeMs]) => ({ key, timeMs })));
-    for (const [key] of snapshot.unmarked) this.inFlight.delete(key);
+    if (snapshot.unmarked.length > 0) {
+      await store.markSeen(snapshot.unmarked.map(([key, timeMs]) => ({ key, timeMs })));
+      for (const [key] of snapshot.unmarked) this.inFlight.delete(key);
+    }
+    this.options.pruner?.due();
   }
 
   private async record(detections: Detection[]): Promise<void> {
@@ -240,9 +256,16 @@ export class DefaultIntakePipeline implements IntakePipeline {
     }
   }
 
-  /** Posts an expiry card once per notice id; returns whether a card was queued. */
+  /**
+   * Posts an expiry card once per notice id, or links a `VaultAccessPolicyChanged` notice to the alerts of
+   * the same change (never a card or alert of its own); returns whether a card was queued.
+   */
   private async handleNotice(notice: VaultNotice): Promise<boolean> {
-    const { store, notices, logger } = this.options;
+    const { store, notices, policyNotices, logger } = this.options;
+    if (POLICY_NOTICE_TYPES.has(notice.type) && policyNotices) {
+      await policyNotices.corroborate(notice);
+      return false;
+    }
     if (!EXPIRY_NOTICE_TYPES.has(notice.type)) {
       logger.debug({ type: notice.type, vault: notice.vault }, 'Event Grid notice type not shown as a card');
       return false;

@@ -144,6 +144,12 @@ function crossCheck(cfg: ConfigFile): void {
       seen.set(key, name);
     }
   }
+  const keyRetention = cfg.sources.eventKeyRetention;
+  if (keyRetention !== undefined && keyRetention < 2 * cfg.detection.lateness)
+    throw new ConfigError(
+      'sources.eventKeyRetention',
+      'must be at least twice detection.lateness, or late records delivered again would be counted twice',
+    );
   if (cfg.escalation.pagerduty && !cfg.escalation.pagerduty.routingKeyEnv) {
     throw new ConfigError('escalation.pagerduty.routingKeyEnv', 'is required');
   }

@@ -161,6 +161,11 @@ const sources = z.strictObject({
     })
     .optional(),
   folder: z.string().optional(),
+  /**
+   * How long event keys are remembered, by event time, so a record delivered again is skipped. Default
+   * max(2 × detection.lateness, 48h); at least 2 × detection.lateness.
+   */
+  eventKeyRetention: duration.optional(),
 });
 
 const queries = z.strictObject({

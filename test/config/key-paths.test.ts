@@ -44,6 +44,9 @@ describe('configuration errors name the key path', () => {
     ['rotation:\n  approvalsRequired: 9\n', 'rotation.approvalsRequired'],
     ['server:\n  port: 70000\n', 'server.port'],
     ['queries:\n  tables: Syslog\n', 'queries.tables'],
+    ['sources:\n  eventKeyRetention: forever\n', 'sources.eventKeyRetention'],
+    // Shorter than twice the lateness: late records delivered again would be counted twice.
+    ['detection: { lateness: 1h }\nsources:\n  eventKeyRetention: 90m\n', 'sources.eventKeyRetention'],
   ])('%j → %s', (text, keyPath) => {
     expect(keyPathOf(text)).toBe(keyPath);
   });
