@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Alert } from '../../src/alerts/alert.js';
+import { FINGERPRINTS } from '../../src/alerts/alert.js';
 import { ALERTS, AlertService } from '../../src/alerts/alert-service.js';
 import { Outbox } from '../../src/alerts/outbox.js';
 import { POLICY_NOTICES } from '../../src/alerts/policy-notices.js';
@@ -9,6 +10,7 @@ import { Directory } from '../../src/config/directory.js';
 import { loadConfig } from '../../src/config/load.js';
 import { DetectionEngine } from '../../src/detect/engine.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
+import type { AuditTrailEntry, Store, Versioned } from '../../src/store/store.js';
 import { FakeClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { buildNotice, buildRecord, toCloudEvent, toEventGrid } from '../fixtures/records.js';
@@ -28,8 +30,65 @@ const policyChanged = (id: string, atMs: number, vault = 'kv-prod-payments') =>
     }),
   );
 
-function stack() {
-  const store = new MemoryStore();
+/**
+ * One replica's view of a shared store: passes everything through, but the first `list` of `collection`
+ * waits at `gate` (after telling `reached`), to interleave two replicas at a chosen point.
+ */
+class PausingStore implements Store {
+  private pause: { collection: string; gate: Promise<void>; reached: () => void } | undefined;
+  constructor(private readonly inner: Store) {}
+  pauseAtList(collection: string): { reached: Promise<void>; release: () => void } {
+    let release = () => {};
+    let reached = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const hit = new Promise<void>((r) => {
+      reached = r;
+    });
+    this.pause = { collection, gate, reached };
+    return { reached: hit, release };
+  }
+  async list<T>(c: string, o?: { prefix?: string; limit?: number }) {
+    const p = this.pause;
+    if (p && p.collection === c) {
+      this.pause = undefined;
+      p.reached();
+      await p.gate;
+    }
+    return this.inner.list<T>(c, o);
+  }
+  get<T>(c: string, id: string): Promise<Versioned<T> | undefined> {
+    return this.inner.get<T>(c, id);
+  }
+  create<T>(c: string, id: string, v: T): Promise<Versioned<T> | undefined> {
+    return this.inner.create(c, id, v);
+  }
+  update<T>(c: string, id: string, v: T, version: string): Promise<Versioned<T>> {
+    return this.inner.update(c, id, v, version);
+  }
+  delete(c: string, id: string, version?: string): Promise<void> {
+    return this.inner.delete(c, id, version);
+  }
+  appendAudit(e: AuditTrailEntry): Promise<void> {
+    return this.inner.appendAudit(e);
+  }
+  listAudit(s: string): Promise<AuditTrailEntry[]> {
+    return this.inner.listAudit(s);
+  }
+  markSeen(k: ReadonlyArray<{ key: string; timeMs: number }>): Promise<Set<string>> {
+    return this.inner.markSeen(k);
+  }
+  filterUnseen(k: ReadonlyArray<{ key: string; timeMs: number }>): Promise<Set<string>> {
+    return this.inner.filterUnseen(k);
+  }
+  pruneSeen(b: number): Promise<number> {
+    return this.inner.pruneSeen(b);
+  }
+  async close(): Promise<void> {}
+}
+
+function stack(store: Store = new MemoryStore()) {
   const config = loadConfig({ text: 'detection: { lateness: 1m }', env: {} });
   const clock = new FakeClock(PATCH_AT + 20 * 60_000);
   const surface = new FakeChatSurface('console', clock);
@@ -191,4 +250,35 @@ describe('VaultAccessPolicyChanged notices corroborate the access-policy alert o
     expect(await s.alerts.prunePolicyNotices(PATCH_AT - 2 * 86_400_000)).toBe(1);
     expect((await s.store.list(POLICY_NOTICES)).map((n) => n.id)).toEqual(['kv-prod-payments|eg-new']);
   });
+
+  it.each([
+    ['the alert replica pauses before looking for notices', 'audit', POLICY_NOTICES],
+    ['the notice replica pauses before looking for alerts', 'notice', FINGERPRINTS],
+  ])(
+    'two replicas handling the record and the notice at once link them once (%s)',
+    async (_name, paused, collection) => {
+      const shared = new MemoryStore();
+      const auditSide = new PausingStore(shared);
+      const noticeSide = new PausingStore(shared);
+      const a = stack(auditSide);
+      const n = stack(noticeSide);
+      const { reached, release } = (paused === 'audit' ? auditSide : noticeSide).pauseAtList(collection);
+      const first =
+        paused === 'audit'
+          ? a.deliver(a.auditRecord())
+          : n.deliver(policyChanged('eg-1', PATCH_AT + 1_200), 'kv-eventgrid');
+      await reached;
+      // The other replica runs to the end while the first one waits between its write and its read.
+      if (paused === 'audit') await n.deliver(policyChanged('eg-1', PATCH_AT + 1_200), 'kv-eventgrid');
+      else await a.deliver(a.auditRecord());
+      release();
+      await first;
+      await a.deliver({ records: [] });
+      const alerts = await a.alertList();
+      expect(alerts).toHaveLength(1);
+      expect(alerts[0]?.corroborations?.map((c) => c.id)).toEqual(['eg-1']);
+      const trail = await shared.listAudit(alerts[0]?.id ?? '');
+      expect(trail.filter((e) => e.action === 'corroborate')).toHaveLength(1);
+    },
+  );
 });
