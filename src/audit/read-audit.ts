@@ -38,6 +38,67 @@ function toBuffer(chunk: Uint8Array | string): Buffer {
   return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
 
+/** What `push` answers when a chunk completes no item (shared, never modified). */
+const NONE: AuditItem[] = [];
+
+/**
+ * One input being read: its format is decided from the first bytes (BOM stripped), then every chunk
+ * goes to that format's parser. Synchronous; the generators below feed it.
+ */
+class InputReader {
+  private readonly out: ParseOutput;
+  private sink: Sink | undefined;
+  private head: Buffer[] = [];
+  private headBytes = 0;
+  private bomChecked = false;
+
+  constructor(private readonly opts: ReadAuditOptions) {
+    this.out = { items: [], source: opts.source, malformed: opts.onMalformed };
+  }
+
+  /** Parses a chunk; returns the items completed so far (often none). */
+  push(raw: Uint8Array | string): AuditItem[] {
+    const chunk = toBuffer(raw);
+    if (chunk.length === 0) return NONE;
+    if (this.sink) this.sink.push(chunk);
+    else this.pushHead(chunk);
+    return drain(this.out);
+  }
+
+  /** End of input: returns the last items. */
+  end(): AuditItem[] {
+    if (!this.sink) {
+      const joined = Buffer.concat(this.head);
+      const rest = this.bomChecked ? joined : joined.subarray(bomLength(joined));
+      if (rest.length > 0) {
+        this.sink = sinkFor(detectFormat(rest, true) ?? 'json-lines', this.out);
+        this.sink.push(rest);
+      }
+    }
+    this.sink?.end(this.opts.complete ?? true);
+    return drain(this.out);
+  }
+
+  /** Gathers the first bytes until the format can be decided, then starts its parser. */
+  private pushHead(chunk: Buffer): void {
+    this.head.push(Buffer.from(chunk)); // a copy: the producer may reuse its buffer for the next chunk
+    this.headBytes += chunk.length;
+    if (!this.bomChecked && this.headBytes < 3) return; // a BOM may be split across the first chunks
+    let joined = this.head.length === 1 ? this.head[0]! : Buffer.concat(this.head, this.headBytes);
+    if (!this.bomChecked) {
+      joined = joined.subarray(bomLength(joined));
+      this.bomChecked = true;
+    }
+    const format = detectFormat(joined, joined.length > MAX_LINE_BYTES);
+    this.head = [joined];
+    this.headBytes = joined.length;
+    if (format === undefined) return;
+    this.sink = sinkFor(format, this.out);
+    this.head = [];
+    this.sink.push(joined);
+  }
+}
+
 /**
  * Read audit items from a byte stream (a file, a blob download, stdin), a batch at a time: the items
  * of each chunk read, in order (never an empty batch). A chunk is fully used (or copied) before the
@@ -48,44 +109,13 @@ export async function* readAuditBatches(
   input: AsyncIterable<Uint8Array> | NodeJS.ReadableStream,
   opts: ReadAuditOptions,
 ): AsyncGenerator<AuditItem[]> {
-  const out: ParseOutput = { items: [], source: opts.source, malformed: opts.onMalformed };
-  let sink: Sink | undefined;
-  let head: Buffer[] = [];
-  let headBytes = 0;
-  let bomChecked = false;
+  const reader = new InputReader(opts);
   for await (const raw of input as AsyncIterable<Uint8Array | string>) {
-    const chunk = toBuffer(raw);
-    if (chunk.length === 0) continue;
-    if (sink) sink.push(chunk);
-    else {
-      head.push(Buffer.from(chunk)); // a copy: the producer may reuse its buffer for the next chunk
-      headBytes += chunk.length;
-      if (!bomChecked && headBytes < 3) continue; // a BOM may be split across the first chunks
-      let joined = head.length === 1 ? head[0]! : Buffer.concat(head, headBytes);
-      if (!bomChecked) {
-        joined = joined.subarray(bomLength(joined));
-        bomChecked = true;
-      }
-      const format = detectFormat(joined, joined.length > MAX_LINE_BYTES);
-      head = [joined];
-      headBytes = joined.length;
-      if (format === undefined) continue;
-      sink = sinkFor(format, out);
-      head = [];
-      sink.push(joined);
-    }
-    if (out.items.length > 0) yield drain(out);
+    const items = reader.push(raw);
+    if (items.length > 0) yield items;
   }
-  if (!sink) {
-    const joined = Buffer.concat(head);
-    const rest = bomChecked ? joined : joined.subarray(bomLength(joined));
-    if (rest.length > 0) {
-      sink = sinkFor(detectFormat(rest, true) ?? 'json-lines', out);
-      sink.push(rest);
-    }
-  }
-  sink?.end(opts.complete ?? true);
-  if (out.items.length > 0) yield drain(out);
+  const last = reader.end();
+  if (last.length > 0) yield last;
 }
 
 /** Read audit items from a byte stream (a file, a blob download, stdin), one at a time. */
@@ -93,11 +123,14 @@ export async function* readAuditStream(
   input: AsyncIterable<Uint8Array> | NodeJS.ReadableStream,
   opts: ReadAuditOptions,
 ): AsyncGenerator<AuditItem> {
-  for await (const batch of readAuditBatches(input, opts)) for (const it of batch) yield it;
+  const reader = new InputReader(opts);
+  for await (const raw of input as AsyncIterable<Uint8Array | string>)
+    for (const item of reader.push(raw)) yield item;
+  for (const item of reader.end()) yield item;
 }
 
 function drain(out: ParseOutput): AuditItem[] {
-  return out.items.splice(0, out.items.length);
+  return out.items.length === 0 ? NONE : out.items.splice(0, out.items.length);
 }
 
 /**
