@@ -9,6 +9,8 @@
  *  - `cards`         where a card was posted: `${subjectId}|${surface}` → CardLocation
  *  - `outbox`        pending chat deliveries
  *  - `checkpoints`   detector state per vault, blob offsets, forwarder state
+ *  - `notices`       Event Grid expiry notices already turned into cards
+ *  - `policy-notices` Event Grid VaultAccessPolicyChanged notices, for linking to access-policy alerts
  *  - `rotations`     rotation requests and their execution steps
  *  - `conversations` Teams conversation references recorded at install
  *  - `local-vault`   the embedded local vault provider (secrets metadata, storage keys)
