@@ -94,16 +94,24 @@ export async function run(): Promise<BenchResult[]> {
     await bareParse(jsonl);
     await readAll(jsonl);
     await readAll(blob);
-    const bare = await timed(() => bareParse(jsonl));
-    const lines = await timed(() => readAll(jsonl));
-    const records = await timed(() => readAll(blob));
+    // three alternating rounds, the best of each path: the cores are shared, single runs are noisy
+    const best = (a: { perSec: number; count: number }, b: { perSec: number; count: number }) =>
+      b.perSec > a.perSec ? b : a;
+    let bare = { perSec: 0, count: 0 };
+    let lines = { perSec: 0, count: 0 };
+    let records = { perSec: 0, count: 0 };
+    for (let round = 0; round < 3; round++) {
+      bare = best(bare, await timed(() => bareParse(jsonl)));
+      lines = best(lines, await timed(() => readAll(jsonl)));
+      records = best(records, await timed(() => readAll(blob)));
+    }
     const ratio = lines.perSec / bare.perSec;
     return [
       {
         name: 'bare JSON.parse per line',
         metric: 'records/cpu-s',
         value: bare.perSec,
-        note: `${n} records, ${mb.toFixed(0)} MB`,
+        note: `${n} records, ${mb.toFixed(0)} MB; best of 3`,
       },
       {
         name: 'readAuditFile JSON Lines (normalize + key)',
