@@ -238,11 +238,15 @@ export class DefaultIntakePipeline implements IntakePipeline {
       checkpoint,
       this.checkpointVersion,
     );
+    let newestMs: number | undefined;
     if (snapshot.unmarked.length > 0) {
       await store.markSeen(snapshot.unmarked.map(([key, timeMs]) => ({ key, timeMs })));
-      for (const [key] of snapshot.unmarked) this.inFlight.delete(key);
+      for (const [key, timeMs] of snapshot.unmarked) {
+        this.inFlight.delete(key);
+        if (newestMs === undefined || timeMs > newestMs) newestMs = timeMs;
+      }
     }
-    this.options.pruner?.due();
+    this.options.pruner?.due(newestMs);
   }
 
   private async record(detections: Detection[]): Promise<void> {

@@ -33,22 +33,29 @@ export interface RetentionPrunerOptions {
 
 /**
  * Prunes the seen-event-key set (and what lives as long as it) after checkpoints, at most every `everyMs`:
- * the intake pipeline calls `due()` after each checkpoint it saved. A pass runs in the background (on the
- * Azure Table store it scans the table) and never overlaps another; a failed pass is logged and retried at
- * the next due time. The first checkpoint after a start prunes, so short-lived processes prune too.
+ * the intake pipeline calls `due()` after each checkpoint it saved, with the newest event time it marked.
+ * The retention counts back from that newest event time (capped at the clock), not from the clock alone:
+ * a replay or backfill of old logs (the demo data, a month of blobs) keeps its keys as long as live data
+ * would, instead of losing them to the first pass. A pass runs in the background (on the Azure Table store it
+ * scans the table) and never overlaps another; a failed pass is logged and retried at the next due time. The
+ * first checkpoint after a start prunes, so short-lived processes prune too.
  */
 export class RetentionPruner {
   private nextMs = Number.NEGATIVE_INFINITY;
+  private newestMs = Number.NEGATIVE_INFINITY;
   private running: Promise<void> | undefined;
 
   constructor(private readonly options: RetentionPrunerOptions) {}
 
-  /** Starts a pass in the background when one is due. */
-  due(): void {
+  /** After a checkpoint: starts a pass in the background when one is due. `markedUpToMs`: newest event time marked. */
+  due(markedUpToMs?: number): void {
+    if (markedUpToMs !== undefined && markedUpToMs > this.newestMs) this.newestMs = markedUpToMs;
     const now = this.options.clock.now();
-    if (this.running || now < this.nextMs) return;
+    // Nothing marked yet by this process: no reference point, and nothing new to forget.
+    if (this.running || now < this.nextMs || this.newestMs === Number.NEGATIVE_INFINITY) return;
     this.nextMs = now + (this.options.everyMs ?? PRUNE_EVERY_MS);
-    this.running = this.pass(now - this.options.retentionMs).finally(() => {
+    const before = Math.min(now, this.newestMs) - this.options.retentionMs;
+    this.running = this.pass(before).finally(() => {
       this.running = undefined;
     });
   }

@@ -126,6 +126,22 @@ describe.each(stores)('seen event keys pruned after checkpoints (%s)', (_name, o
     expect(await w.ingest(day2)).toMatchObject({ accepted: 0, duplicates: 5 });
   });
 
+  it('counts the retention back from the newest event marked, so a replay of old logs keeps its keys', async () => {
+    const w = await world();
+    // A year-old backfill (the clock is a year ahead of the records): nothing is forgotten by the pass.
+    w.clock.advance(365 * DAY);
+    const backfill = reads(T0, 5, 'old');
+    await w.ingest(backfill);
+    w.clock.advance(2 * HOUR);
+    await w.ingest(reads(T0 + 10 * MINUTE, 1, 'later'));
+    expect(await w.unseen(backfill)).toBe(0);
+    expect(await w.ingest(backfill)).toMatchObject({ accepted: 0, duplicates: 5 });
+    // Once live data (event time = now) is marked, the same rule as for live data applies.
+    w.clock.advance(HOUR);
+    await w.ingest(reads(w.clock.now(), 1, 'live'));
+    expect(await w.unseen(backfill)).toBe(5);
+  });
+
   it('keeps going when a pass fails, and prunes at the next due pass', async () => {
     const w = await world();
     const old = reads(T0, 3, 'old');
