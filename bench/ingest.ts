@@ -6,7 +6,7 @@
  *  2. Service Bus listener end to end at 500 events/s: latency from send to the recording pipeline,
  *     p50/p99; baseline: the raw SDK send → subscribe loop on the same fake broker.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,6 +18,7 @@ import { blobPathFor } from '../src/ingest/blob/blob-paths.js';
 import type { IntakePipeline } from '../src/ingest/pipeline.js';
 import { MemoryStore } from '../src/store/memory-store.js';
 import { silentLogger } from '../src/util/logger.js';
+import { startAzurite } from '../test/fakes/azurite.js';
 import { buildRecord } from '../test/fixtures/records.js';
 import type { BenchResult } from './types.js';
 
@@ -25,8 +26,6 @@ const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const HOUR_MS = Date.parse('2025-06-02T13:00:00Z');
 const RID =
   '/SUBSCRIPTIONS/00000000-0000-4000-8000-000000000001/RESOURCEGROUPS/RG-PAYMENTS/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/KV-PROD-PAYMENTS';
-const ACCOUNT_KEY =
-  'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 const CONTAINER = 'insights-logs-auditevent';
 const RSS_LIMIT_MB = 200;
 
@@ -43,13 +42,13 @@ export async function run(): Promise<BenchResult[]> {
 
 async function forwarderBench(): Promise<BenchResult[]> {
   const dir = mkdtempSync(path.join(tmpdir(), 'kvw-bench-azurite-'));
-  const azurite = await startAzurite(dir);
+  const azurite = await startAzurite({ location: dir });
   try {
     const targetBytes = Math.max(1, Math.round(500 * 1024 * 1024 * SCALE));
-    const { records, bytes } = await writeBigBlob(azurite.conn, targetBytes);
-    const raw = await child(['raw', azurite.conn]);
-    const ranged = await child(['ranged', azurite.conn]);
-    const fw = await child(['forward', azurite.conn]);
+    const { records, bytes } = await writeBigBlob(azurite.connectionString, targetBytes);
+    const raw = await child(['raw', azurite.connectionString]);
+    const ranged = await child(['ranged', azurite.connectionString]);
+    const fw = await child(['forward', azurite.connectionString]);
     const mb = bytes / 1024 / 1024;
     const fwRecordsPerSec = fw.records / (fw.ms / 1000);
     const rawMbPerSec = raw.bytes / 1024 / 1024 / (raw.ms / 1000);
@@ -198,43 +197,6 @@ async function childMain(mode: string, conn: string): Promise<void> {
   const ms = performance.now() - started;
   const maxRssMb = process.resourceUsage().maxRSS / 1024;
   process.stdout.write(`${JSON.stringify({ records, bytes, ms, maxRssMb, readMs })}\n`);
-}
-
-async function startAzurite(dir: string): Promise<{ conn: string; stop: () => void }> {
-  const bin = path.resolve('node_modules/azurite/dist/src/blob/main.js');
-  const p: ChildProcess = spawn(
-    process.execPath,
-    [
-      bin,
-      '--location',
-      dir,
-      '--loose',
-      '--skipApiVersionCheck',
-      '--disableTelemetry',
-      '--disableProductStyleUrl',
-      '--silent',
-      '--blobHost',
-      '127.0.0.1',
-      '--blobPort',
-      '0',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const port = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    p.stdout?.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /successfully list\w+ (?:at|on) http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-      if (m?.[1]) resolve(m[1]);
-    });
-    p.on('exit', (code) => reject(new Error(`azurite exited ${code}: ${out}`)));
-  });
-  return {
-    conn:
-      `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${ACCOUNT_KEY};` +
-      `BlobEndpoint=http://127.0.0.1:${port}/devstoreaccount1;`,
-    stop: () => p.kill('SIGTERM'),
-  };
 }
 
 // ------------------------------------------------------------------------------------------ listener

@@ -1,21 +1,10 @@
-/**
- * `filterUnseen` on the Azure Table store against Azurite: 3,000 keys (half already seen) asked of a seen
- * table holding `BENCH_SEEN_ROWS` keys (default 3,000 × BENCH_SCALE; try 30000 and 100000). Figure: the
- * store's point reads, 32 in flight. Baseline, in the same run: the earlier design, a `$filter` OR-ing 14
- * RowKeys per partition query, 8 queries in flight. Azurite answers both by scanning its in-memory
- * collection, so it does not show the service's cost model (a point read is an index lookup there; an OR of
- * RowKeys is a partition scan): the figure is what tests on Azurite pay.
- */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import path from 'node:path';
 import { odata, TableClient } from '@azure/data-tables';
 import { SeenKeysTable } from '../src/store/azure-table/seen-keys-table.js';
 import { decodeKey, encodeKey } from '../src/store/azure-table/table-keys.js';
+import { startAzurite } from '../test/fakes/azurite.js';
 import type { BenchResult } from './types.js';
 
-const ACCOUNT_KEY =
-  'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 const scale = Number(process.env.BENCH_SCALE ?? 1);
 const ASKED = 3_000;
 
@@ -23,7 +12,7 @@ export async function run(): Promise<BenchResult[]> {
   const rowsInTable = Number(process.env.BENCH_SEEN_ROWS ?? Math.max(3_000, Math.round(3_000 * scale)));
   const azurite = await startAzurite();
   try {
-    const client = TableClient.fromConnectionString(azurite.conn, 'benchSeen', {
+    const client = TableClient.fromConnectionString(azurite.connectionString, 'benchSeen', {
       allowInsecureConnection: true,
     });
     await client.createTable();
@@ -92,48 +81,4 @@ async function orQueries(client: TableClient, keys: ReadonlyArray<{ key: string 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)] as number;
-}
-
-async function startAzurite(): Promise<{ conn: string; stop: () => void }> {
-  const bin = path.resolve('node_modules/azurite/dist/src/azurite.js');
-  const p: ChildProcess = spawn(
-    process.execPath,
-    [
-      bin,
-      '--inMemoryPersistence',
-      '--loose',
-      '--skipApiVersionCheck',
-      '--disableTelemetry',
-      '--disableProductStyleUrl',
-      '--silent',
-      '--blobHost',
-      '127.0.0.1',
-      '--blobPort',
-      '0',
-      '--queueHost',
-      '127.0.0.1',
-      '--queuePort',
-      '0',
-      '--tableHost',
-      '127.0.0.1',
-      '--tablePort',
-      '0',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const port = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    p.stdout?.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /Table service is successfully listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-      if (m?.[1]) resolve(m[1]);
-    });
-    p.on('exit', (code) => reject(new Error(`azurite exited ${code}: ${out}`)));
-  });
-  return {
-    conn:
-      `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${ACCOUNT_KEY};` +
-      `TableEndpoint=http://127.0.0.1:${port}/devstoreaccount1;`,
-    stop: () => p.kill('SIGTERM'),
-  };
 }

@@ -1,12 +1,13 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Azurite, startAzurite } from '../fakes/azurite.js';
 import { selfSignedCert } from '../fakes/self-signed-cert.js';
 
 let dir: string;
-let azurite: ChildProcess;
+let azurite: Azurite;
 let tableEndpoint: string;
 
 /**
@@ -18,55 +19,15 @@ beforeAll(async () => {
   const { key, cert } = selfSignedCert();
   writeFileSync(path.join(dir, 'key.pem'), key);
   writeFileSync(path.join(dir, 'cert.pem'), cert);
-  azurite = spawn(
-    process.execPath,
-    [
-      path.resolve('node_modules/azurite/dist/src/azurite.js'),
-      '--inMemoryPersistence',
-      '--silent',
-      '--disableTelemetry',
-      '--disableProductStyleUrl',
-      '--skipApiVersionCheck',
-      '--oauth',
-      'basic',
-      '--cert',
-      path.join(dir, 'cert.pem'),
-      '--key',
-      path.join(dir, 'key.pem'),
-      '--blobHost',
-      '127.0.0.1',
-      '--blobPort',
-      '0',
-      '--queueHost',
-      '127.0.0.1',
-      '--queuePort',
-      '0',
-      '--tableHost',
-      '127.0.0.1',
-      '--tablePort',
-      '0',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const port = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    azurite.stderr?.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    const timer = setTimeout(() => reject(new Error(`Azurite (table, https) did not start: ${out}`)), 30_000);
-    azurite.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /Table service is successfully listening at https:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-      if (m?.[1]) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-    azurite.on('exit', (code) => reject(new Error(`Azurite exited with ${code}: ${out}`)));
+  azurite = await startAzurite({
+    tls: { certFile: path.join(dir, 'cert.pem'), keyFile: path.join(dir, 'key.pem') },
+    oauth: true,
   });
-  tableEndpoint = `https://127.0.0.1:${port}/devstoreaccount1`;
+  tableEndpoint = azurite.tableEndpoint;
 });
 
 afterAll(async () => {
-  azurite.kill();
+  azurite?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
