@@ -18,8 +18,9 @@ import {
   type IntakeSource,
 } from './app/features.js';
 import { registerHealthRoutes } from './app/health-routes.js';
-import { DefaultIntakePipeline, loadPipelineCheckpoint } from './app/intake-pipeline.js';
+import { DefaultIntakePipeline } from './app/intake-pipeline.js';
 import { renderNoticeCard } from './app/notice-card.js';
+import { loadPipelineCheckpoint } from './app/pipeline-checkpoint.js';
 import { eventKeyRetention, RetentionPruner } from './app/retention-pruner.js';
 import { cloudEndpoints } from './azure/cloud-endpoints.js';
 import { defaultCredential } from './azure/credential.js';

@@ -16,13 +16,6 @@ import {
 import type { RetentionPruner } from './retention-pruner.js';
 import { SerialQueue } from './serial-queue.js';
 
-export {
-  CHECKPOINTS,
-  DETECTOR_CHECKPOINT,
-  loadPipelineCheckpoint,
-  saveCheckpoint,
-} from './pipeline-checkpoint.js';
-
 /** The detection engine as the pipeline uses it (`DetectionEngine` from src/detect). */
 export interface StreamingDetector {
   push(event: AuditEvent): Detection[];

@@ -4,8 +4,12 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ALERTS, AlertService } from '../../src/alerts/alert-service.js';
 import { Outbox } from '../../src/alerts/outbox.js';
-import { DefaultIntakePipeline, loadPipelineCheckpoint } from '../../src/app/intake-pipeline.js';
-import { CHECKPOINTS, DETECTOR_CHECKPOINT } from '../../src/app/pipeline-checkpoint.js';
+import { DefaultIntakePipeline } from '../../src/app/intake-pipeline.js';
+import {
+  CHECKPOINTS,
+  DETECTOR_CHECKPOINT,
+  loadPipelineCheckpoint,
+} from '../../src/app/pipeline-checkpoint.js';
 import type { AuditItem } from '../../src/audit/audit-event.js';
 import { Directory } from '../../src/config/directory.js';
 import { loadConfig } from '../../src/config/load.js';

@@ -1,9 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  DefaultIntakePipeline,
-  type DetectionRecorder,
-  loadPipelineCheckpoint,
-} from '../../src/app/intake-pipeline.js';
+import { DefaultIntakePipeline, type DetectionRecorder } from '../../src/app/intake-pipeline.js';
+import { loadPipelineCheckpoint } from '../../src/app/pipeline-checkpoint.js';
 import type { AuditItem, VaultNotice } from '../../src/audit/audit-event.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Detection } from '../../src/detect/detection.js';

@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import { CHECKPOINTS, saveCheckpoint } from '../../app/intake-pipeline.js';
+import { CHECKPOINTS, saveCheckpoint } from '../../app/pipeline-checkpoint.js';
 import type { AuditItem, MalformedRecord } from '../../audit/audit-event.js';
 import { parseChunk } from '../../audit/parse-chunk.js';
 import type { Store } from '../../store/store.js';
