@@ -163,6 +163,13 @@ async function bareParse(file: string): Promise<ChildResult> {
   };
 }
 
+/** The named variables of this process's environment (the command sees nothing else). */
+function pickEnv(...names: string[]): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const n of names) if (process.env[n] !== undefined) env[n] = process.env[n];
+  return env;
+}
+
 /** (b) the real command: `kv-warden detect FILE`, output counted and discarded. */
 async function realDetect(file: string): Promise<ChildResult> {
   const { main } = await import('../src/cli.js');
@@ -178,7 +185,8 @@ async function realDetect(file: string): Promise<ChildResult> {
   const stderr = new Writable({ write: (_c, _e, cb) => cb() });
   const started = performance.now();
   const cpu0 = cpuNow();
-  const exitCode = await main(['detect', file], { stdout, stderr, env: {}, cwd: path.dirname(file) });
+  const env = pickEnv('KV_WARDEN_DETECT_THREADS');
+  const exitCode = await main(['detect', file], { stdout, stderr, env, cwd: path.dirname(file) });
   const ms = performance.now() - started;
   return {
     ms,

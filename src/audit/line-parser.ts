@@ -16,6 +16,11 @@ export const MAX_LINE_BYTES = 4 * 1024 * 1024;
 export const DECODE_SLICE_BYTES = 64 * 1024;
 const NL = 0x0a;
 
+/** How a line longer than the limit is reported. */
+export function tooLongReason(maxLineBytes: number): string {
+  return `line longer than ${Math.round(maxLineBytes / 1048576)} MiB, skipped`;
+}
+
 export class JsonLinesParser {
   /** Number of the line the next byte belongs to. */
   line: number;
@@ -96,7 +101,7 @@ export class JsonLinesParser {
     this.out.malformed({
       source: this.out.source,
       line,
-      reason: `line longer than ${Math.round(this.maxLineBytes / 1048576)} MiB, skipped`,
+      reason: tooLongReason(this.maxLineBytes),
     });
   }
 

@@ -1,12 +1,15 @@
 import { readdir, realpath, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { AuditItem } from '../audit/audit-event.js';
-import { readAuditFile, readAuditFileBatches } from '../audit/read-audit.js';
+import { readAuditFile } from '../audit/read-audit.js';
 import type { CommandIo } from '../cli.js';
 import { loadConfig, resolveConfigPath } from '../config/load.js';
 import { type BatchInput, detectBatch } from '../detect/batch.js';
 import { toAlertJson } from '../detect/group.js';
-import { UsageError } from '../errors.js';
+import { PARALLEL_MIN_BYTES, readEventBatches } from '../detect/parallel/read-events.js';
+import { runDetectThread } from '../detect/parallel/run-detect-thread.js';
+import { ConfigError, UsageError } from '../errors.js';
 
 const USAGE = 'usage: kv-warden detect [--config FILE] PATH...';
 
@@ -26,20 +29,28 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
   const config = loadConfig({ ...(file ? { file } : {}), env: io.env });
   const files = await collectFiles(paths, io.cwd);
 
+  const options = { detection: config.detection, vaults: config.vaults };
+  const inputs = [];
+  for (const f of files) inputs.push({ ...f, firstTimeMs: await firstEventTime(f.real) });
+
+  const threads = parseThreads(io.env);
+  if (threads > 0 && files.some((f) => f.size >= PARALLEL_MIN_BYTES)) {
+    // Large inputs: detection on a thread of its own, parsing spread over the other cores.
+    const result = await runDetectThread(inputs, options, threads, (line) => io.stderr.write(`${line}\n`));
+    for (const line of result.alerts) await write(io.stdout, `${line}\n`);
+    return result.malformed > 0 ? 3 : 0;
+  }
   let malformed = 0;
   const onMalformed = (m: { source: string; line: number; reason: string }) => {
     malformed++;
     io.stderr.write(`${m.source}:${m.line}: ${m.reason}\n`);
   };
-  const inputs: BatchInput[] = [];
-  for (const f of files) {
-    inputs.push({
-      name: f.real,
-      firstTimeMs: await firstEventTime(f.real),
-      open: () => readAuditFileBatches(f.real, { onMalformed, source: f.shown }),
-    });
-  }
-  const groups = await detectBatch(inputs, { detection: config.detection, vaults: config.vaults });
+  const batch: BatchInput[] = inputs.map((f) => ({
+    name: f.real,
+    firstTimeMs: f.firstTimeMs,
+    open: () => readEventBatches(f.real, { onMalformed, source: f.shown }),
+  }));
+  const groups = await detectBatch(batch, options);
   for (const g of groups) await write(io.stdout, `${JSON.stringify(toAlertJson(g))}\n`);
   return malformed > 0 ? 3 : 0;
 }
@@ -66,9 +77,28 @@ function parseArgs(args: string[]): { configFlag: string | undefined; paths: str
   return { configFlag, paths };
 }
 
+/**
+ * Worker threads that parse large JSON Lines inputs beside the detecting thread (which parses too when
+ * it would otherwise wait): `KV_WARDEN_DETECT_THREADS`, 0 = none; by default one per further core, up to 3.
+ */
+function parseThreads(env: NodeJS.ProcessEnv): number {
+  const raw = env.KV_WARDEN_DETECT_THREADS;
+  if (raw === undefined || raw === '') return Math.min(availableParallelism() - 1, 3);
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 64)
+    throw new ConfigError('KV_WARDEN_DETECT_THREADS', 'must be a whole number from 0 to 64');
+  return n;
+}
+
+interface InputFile {
+  real: string;
+  shown: string;
+  size: number;
+}
+
 /** Every file under the given paths (folders walked recursively, sorted), each once by real path. */
-async function collectFiles(paths: string[], cwd: string): Promise<{ real: string; shown: string }[]> {
-  const out = new Map<string, string>();
+async function collectFiles(paths: string[], cwd: string): Promise<InputFile[]> {
+  const out = new Map<string, { shown: string; size: number }>();
   const dirs = new Set<string>();
   const visit = async (shown: string): Promise<void> => {
     const abs = path.resolve(cwd, shown);
@@ -84,10 +114,10 @@ async function collectFiles(paths: string[], cwd: string): Promise<{ real: strin
       dirs.add(real);
       const names = (await readdir(abs)).sort();
       for (const name of names) await visit(path.join(shown, name));
-    } else if (info.isFile() && !out.has(real)) out.set(real, shown);
+    } else if (info.isFile() && !out.has(real)) out.set(real, { shown, size: info.size });
   };
   for (const p of paths) await visit(p);
-  return [...out].map(([real, shown]) => ({ real, shown }));
+  return [...out].map(([real, { shown, size }]) => ({ real, shown, size }));
 }
 
 /** Time of a file's first audit event, read as a stream and closed at once (malformed lines ignored here). */

@@ -1,7 +1,7 @@
-import type { AuditEvent, AuditItem } from '../audit/audit-event.js';
 import type { Detection } from './detection.js';
 import { DetectionEngine, type EngineOptions } from './engine.js';
 import { compareGroups, type DetectionGroup, Grouper } from './group.js';
+import type { RuleEvent } from './rule-event.js';
 
 /** One input of a batch run: opened lazily, so only the inputs that overlap in time are open together. */
 export interface BatchInput {
@@ -9,36 +9,30 @@ export interface BatchInput {
   readonly name: string;
   /** Time of its first audit event (undefined when it has none). */
   readonly firstTimeMs: number | undefined;
-  /** The input's items, a batch at a time (e.g. `readAuditFileBatches`). */
-  open(): AsyncIterable<readonly AuditItem[]>;
+  /** The input's audit events, a batch at a time in input order (e.g. `readEventBatches`). */
+  open(): AsyncIterable<readonly RuleEvent[]>;
 }
 
-/** Where the merge stands in one input: its current batch and the audit event it is at. */
+/** Where the merge stands in one input: its current batch and the event it is at. */
 interface Cursor {
-  readonly it: AsyncIterator<readonly AuditItem[]>;
+  readonly it: AsyncIterator<readonly RuleEvent[]>;
   readonly rank: number;
-  batch: readonly AuditItem[];
+  batch: readonly RuleEvent[];
   /** Index of `head` in `batch`. */
   index: number;
-  head: AuditEvent;
+  head: RuleEvent;
 }
 
-/** Moves the cursor to the next audit event of its current batch (notices are skipped); false at its end. */
+/** Moves the cursor to the next event of its current batch; false at its end. */
 function nextInBatch(c: Cursor): boolean {
-  const batch = c.batch;
-  for (let i = c.index + 1; i < batch.length; i++) {
-    const item = batch[i]!;
-    if (item.kind === 'audit') {
-      c.index = i;
-      c.head = item.event;
-      return true;
-    }
-  }
-  c.index = batch.length;
-  return false;
+  const i = c.index + 1;
+  if (i >= c.batch.length) return false;
+  c.index = i;
+  c.head = c.batch[i]!;
+  return true;
 }
 
-/** Moves the cursor to the next audit event of its input, reading batches as needed; false at its end. */
+/** Moves the cursor to the next event of its input, reading batches as needed; false at its end. */
 async function advance(c: Cursor): Promise<boolean> {
   while (!nextInBatch(c)) {
     const r = await c.it.next();
@@ -98,15 +92,14 @@ export async function detectBatch(
   return done.sort(compareGroups);
 }
 
-/** A cursor at the first audit event of an input, or undefined when it has none. */
+/** A cursor at the first event of an input, or undefined when it has none. */
 async function openCursor(
-  it: AsyncIterator<readonly AuditItem[]>,
+  it: AsyncIterator<readonly RuleEvent[]>,
   rank: number,
 ): Promise<Cursor | undefined> {
   for (let r = await it.next(); !r.done; r = await it.next()) {
-    const first = r.value.findIndex((item) => item.kind === 'audit');
-    const item = r.value[first];
-    if (item?.kind === 'audit') return { it, rank, batch: r.value, index: first, head: item.event };
+    const head = r.value[0];
+    if (head) return { it, rank, batch: r.value, index: 0, head };
   }
   return undefined;
 }

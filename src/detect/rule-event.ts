@@ -37,7 +37,18 @@ export class EventCompactor {
   constructor(private readonly max = 50_000) {}
 
   compact(e: RuleEvent): RuleEvent {
-    return new CompactEvent(e, this);
+    if (e instanceof CompactEvent) return e;
+    const identity = this.identity(e.identity, e.principal);
+    // The principal is usually the object id or app id just shared: take that string, not a lookup.
+    const principal =
+      identity.objectId === e.principal
+        ? identity.objectId
+        : identity.appId === e.principal
+          ? identity.appId
+          : this.intern(e.principal);
+    // Vault and operation names usually arrive shared (normalization caches resource-id parts and
+    // canonical operation names); the rare fresh ones cost a few bytes, not a lookup per event.
+    return new CompactEvent(e, principal, identity, this.intern(e.ip), this.object(e.object), rareParts(e));
   }
 
   intern<T extends string | undefined>(s: T): T {
@@ -88,63 +99,59 @@ export class EventCompactor {
   }
 }
 
+type RareParts = Pick<
+  RuleEvent,
+  'networkAcls' | 'addedAccessPolicy' | 'removedAccessPolicy' | 'addedIpRule' | 'removedIpRule'
+>;
+
+/** The rare control-plane fields of an event in one object, or null when it has none. */
+export function rareParts(e: RareParts): RareParts | null {
+  const rare =
+    e.networkAcls !== undefined ||
+    e.addedAccessPolicy !== undefined ||
+    e.removedAccessPolicy !== undefined ||
+    e.addedIpRule !== undefined ||
+    e.removedIpRule !== undefined;
+  return rare
+    ? {
+        networkAcls: e.networkAcls,
+        addedAccessPolicy: e.addedAccessPolicy,
+        removedAccessPolicy: e.removedAccessPolicy,
+        addedIpRule: e.addedIpRule,
+        removedIpRule: e.removedIpRule,
+      }
+    : null;
+}
+
 /**
  * The compact copy of an event the engine buffers: the fields rules read, shared strings and shared
  * identity/object parts, and the rare control-plane fields in one side object. Serializes to a plain
- * RuleEvent.
+ * RuleEvent. Made by an EventCompactor, or directly by a reader that already shares its parts (the
+ * engine takes those as they are).
  */
-class CompactEvent implements RuleEvent {
+export class CompactEvent implements RuleEvent {
   readonly key: string;
   readonly timeMs: number;
   readonly vault: string;
   readonly operation: string;
   readonly status: number | undefined;
   readonly success: boolean;
-  readonly principal: string;
-  readonly ip: string | undefined;
-  readonly identity: AuditIdentity;
-  readonly object: AuditObject | undefined;
-  /** Rare control-plane fields, kept as given. */
-  private readonly extra: Pick<
-    RuleEvent,
-    'networkAcls' | 'addedAccessPolicy' | 'removedAccessPolicy' | 'addedIpRule' | 'removedIpRule'
-  > | null;
 
-  constructor(e: RuleEvent, parts: EventCompactor) {
+  constructor(
+    e: Pick<RuleEvent, 'key' | 'timeMs' | 'vault' | 'operation' | 'status' | 'success'>,
+    readonly principal: string,
+    readonly identity: AuditIdentity,
+    readonly ip: string | undefined,
+    readonly object: AuditObject | undefined,
+    /** Rare control-plane fields, kept as given. */
+    private readonly extra: RareParts | null,
+  ) {
     this.key = e.key;
     this.timeMs = e.timeMs;
-    // Vault and operation names usually arrive shared (normalization caches resource-id parts and
-    // canonical operation names); the rare fresh ones cost a few bytes, not a lookup per event.
     this.vault = e.vault;
     this.operation = e.operation;
     this.status = e.status;
     this.success = e.success;
-    const identity = parts.identity(e.identity, e.principal);
-    this.identity = identity;
-    // The principal is usually the object id or app id just shared: take that string, not a lookup.
-    this.principal =
-      identity.objectId === e.principal
-        ? identity.objectId
-        : identity.appId === e.principal
-          ? identity.appId
-          : parts.intern(e.principal);
-    this.ip = parts.intern(e.ip);
-    this.object = parts.object(e.object);
-    const rare =
-      e.networkAcls !== undefined ||
-      e.addedAccessPolicy !== undefined ||
-      e.removedAccessPolicy !== undefined ||
-      e.addedIpRule !== undefined ||
-      e.removedIpRule !== undefined;
-    this.extra = rare
-      ? {
-          networkAcls: e.networkAcls,
-          addedAccessPolicy: e.addedAccessPolicy,
-          removedAccessPolicy: e.removedAccessPolicy,
-          addedIpRule: e.addedIpRule,
-          removedIpRule: e.removedIpRule,
-        }
-      : null;
   }
 
   get networkAcls(): RuleEvent['networkAcls'] {
