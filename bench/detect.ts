@@ -3,13 +3,15 @@
  * (~1.2 KB each, one day of 40 vaults, slightly out of order as in real PT1H.json blobs) as JSON Lines,
  * then measures in separate child processes (so neither pollutes the other's memory):
  *   (a) a bare loop that reads lines and only JSON.parses each one;
- *   (b) the real detect path: `kv-warden detect FILE` (readAuditFile → DetectionEngine → grouping).
+ *   (b) the real detect path: `kv-warden detect FILE` with its defaults (on more than one core: parse
+ *       workers beside a heap-capped detection thread; see src/detect/parallel);
+ *   (c) the same command on one thread (`KV_WARDEN_DETECT_THREADS=0`), for reference.
  * Targets: detect ≥ 0.5 × bare-parse throughput; detect peak RSS ≤ 200 MB.
  * BENCH_SCALE scales the record count (1 = 1,000,000).
  */
 import { spawn } from 'node:child_process';
 import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -198,14 +200,14 @@ async function realDetect(file: string): Promise<ChildResult> {
   };
 }
 
-function runChild(mode: 'parse' | 'detect', file: string): Promise<ChildResult> {
+function runChild(mode: 'parse' | 'detect', file: string, env: NodeJS.ProcessEnv = {}): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
       [path.join(ROOT, 'bin/run-ts.js'), path.join(ROOT, 'bench/detect.ts')],
       {
         cwd: ROOT,
-        env: { ...process.env, KVW_BENCH_CHILD: mode, KVW_BENCH_FILE: file },
+        env: { ...process.env, ...env, KVW_BENCH_CHILD: mode, KVW_BENCH_FILE: file },
         stdio: ['ignore', 'pipe', 'inherit'],
       },
     );
@@ -238,9 +240,11 @@ export async function run(): Promise<BenchResult[]> {
     const rounds = Number(process.env.BENCH_DETECT_ROUNDS ?? 2);
     const parses: ChildResult[] = [];
     const detects: ChildResult[] = [];
+    const singles: ChildResult[] = [];
     for (let r = 0; r < rounds; r++) {
       parses.push(await runChild('parse', file));
       detects.push(await runChild('detect', file));
+      singles.push(await runChild('detect', file, { KV_WARDEN_DETECT_THREADS: '0' }));
     }
     const best = (xs: ChildResult[], k: 'ms' | 'cpuMs') => Math.min(...xs.map((x) => x[k]));
     const parseWall = (n / best(parses, 'ms')) * 1000;
@@ -250,9 +254,13 @@ export async function run(): Promise<BenchResult[]> {
     const ratio = detectWall / parseWall;
     const cpuRatio = detectCpu / parseCpu;
     const rssMb = Math.max(...detects.map((d) => d.maxRssKb)) / 1024;
+    const singleWall = (n / best(singles, 'ms')) * 1000;
+    const singleRssMb = Math.max(...singles.map((d) => d.maxRssKb)) / 1024;
+    const threads =
+      process.env.KV_WARDEN_DETECT_THREADS ?? `${Math.min(availableParallelism() - 1, 3)} (default)`;
     const parseRssMb = Math.max(...parses.map((d) => d.maxRssKb)) / 1024;
     const last = detects[detects.length - 1]!;
-    const note = `${n.toLocaleString('en-US')} records, ${(bytes / 1e6).toFixed(0)} MB (${Math.round(bytes / n)} B/record), generated in ${(genMs / 1000).toFixed(1)} s; ${last.alerts} alerts, exit ${last.exitCode}; best of ${rounds}`;
+    const note = `parse workers ${threads}, ${availableParallelism()} cores; ${n.toLocaleString('en-US')} records, ${(bytes / 1e6).toFixed(0)} MB (${Math.round(bytes / n)} B/record), generated in ${(genMs / 1000).toFixed(1)} s; ${last.alerts} alerts, exit ${last.exitCode}; best of ${rounds}`;
     return [
       {
         name: 'detect: bare JSON.parse loop',
@@ -271,12 +279,20 @@ export async function run(): Promise<BenchResult[]> {
         note,
       },
       {
+        name: 'detect: one thread (THREADS=0)',
+        metric: 'records/s',
+        value: singleWall,
+        baseline: parseWall,
+        ratio: singleWall / parseWall,
+        note: `peak RSS ${singleRssMb.toFixed(0)} MB; informational`,
+      },
+      {
         name: 'detect: throughput per CPU-second',
         metric: 'records/cpu-s',
         value: detectCpu,
         baseline: parseCpu,
         ratio: cpuRatio,
-        note: 'CPU time of all threads (detect also keeps a second core busy with GC); informational',
+        note: 'CPU time of all threads (parse workers, detection, GC); informational',
       },
       {
         name: 'detect: kv-warden detect peak RSS',

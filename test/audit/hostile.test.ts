@@ -131,6 +131,16 @@ describe('malformed JSON Lines records are reported and skipped', () => {
     expect(reports[0]!.startsWith(report)).toBe(true);
   });
 
+  it('a syntax error report never quotes the line, however V8 shortens its excerpt', async () => {
+    const lines = ['not json, and a token=Zx9-canary-Qw7\n', 'nope token=Zx9-canary-Qw7\n', '{"a": canary}\n'];
+    const { reports } = await read(Buffer.from(lines.join('')));
+    expect(reports).toHaveLength(3);
+    for (const r of reports) {
+      expect(r).toMatch(/^PT1H\.json:\d: not valid JSON \(/);
+      expect(r).not.toMatch(/canary|token=|json, a|nope/);
+    }
+  });
+
   it('invalid UTF-8 in a line is reported; the lines around it are read', async () => {
     const bad = Buffer.concat([
       Buffer.from('{"time":"2025-06-02T09:00:00Z","operationName":"Secret'),

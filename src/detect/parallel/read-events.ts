@@ -107,7 +107,9 @@ async function* inOrder(
   };
   for (;;) {
     workers.collect();
-    while (next < size && workers.inFlight < workers.size * PER_WORKER) {
+    // Always at least one range of this file in hand: the pool may be full of the ranges of other files read
+    // at the same time (the batch merge reads the inputs that overlap in time), and no slot would end the file.
+    while (next < size && (slots.length === 0 || workers.inFlight < workers.size * PER_WORKER)) {
       const r = take();
       slots.push({ own: false, result: workers.parse(fd, r.start, r.end, r.lineStart) });
     }
