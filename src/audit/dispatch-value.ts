@@ -74,6 +74,8 @@ export function dispatchText(text: string, line: number, out: ParseOutput): void
 export function jsonSyntaxReason(err: unknown): string {
   if (err instanceof RangeError) return 'not valid JSON (too deeply nested)';
   const msg = err instanceof Error ? err.message : String(err);
-  const clean = msg.replace(/, ".*"(\.\.\.)? is not valid JSON$/s, '').replace(/ in JSON at position.*$/s, '');
+  const clean = msg
+    .replace(/, ".*"(\.\.\.)? is not valid JSON$/s, '')
+    .replace(/ in JSON at position.*$/s, '');
   return `not valid JSON (${clean.slice(0, 120)})`;
 }

@@ -8,8 +8,7 @@
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import type { RuleEvent } from '../rule-event.js';
 import { WireDecoder } from './event-wire.js';
-import type { ChunkReply, ChunkRequest, WorkerSetup } from './protocol.js';
-import { moduleUrl } from './worker-code.js';
+import { type ChunkReply, type ChunkRequest, moduleUrl, type WorkerSetup } from './protocol.js';
 
 /** A parsed range: its events in file order, its malformed lines and how many lines it held. */
 export interface ParsedChunk {

@@ -49,3 +49,8 @@ export type DetectThreadMessage =
   | { readonly kind: 'malformed'; readonly lines: string[] }
   | { readonly kind: 'alerts'; readonly lines: string[] }
   | { readonly kind: 'failed'; readonly message: string };
+
+/** A URL a Worker can load `code` (an ES module) from. */
+export function moduleUrl(code: string): URL {
+  return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
+}

@@ -7,8 +7,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { EngineOptions } from '../engine.js';
-import type { DetectThreadMessage, DetectThreadSetup } from './protocol.js';
-import { moduleUrl, workerCode } from './worker-code.js';
+import { type DetectThreadMessage, type DetectThreadSetup, moduleUrl } from './protocol.js';
+import { workerCode } from './worker-code.js';
 
 /** Below 2 GB V8 grows the old generation by at most 2× the live data between collections instead of 4×. */
 const DETECT_OLD_GENERATION_MB = 1536;
@@ -30,6 +30,7 @@ export async function runDetectThread(
   report: (line: string) => void,
 ): Promise<DetectThreadResult> {
   const code = await workerCode();
+
   const setup: DetectThreadSetup = { files, options, threads, parseCode: code.parse };
   const worker = new Worker(moduleUrl(code.detect), {
     workerData: setup,

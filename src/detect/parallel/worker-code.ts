@@ -42,8 +42,3 @@ export function workerCode(): Promise<WorkerCode> {
   });
   return bundled;
 }
-
-/** A URL a Worker can load `code` (an ES module) from. */
-export function moduleUrl(code: string): URL {
-  return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
-}
