@@ -28,10 +28,6 @@ export function workerCode(): Promise<WorkerCode> {
     target: 'node20',
     write: false,
     logLevel: 'silent',
-    // Bundled CommonJS dependencies (stream-json) require Node's built-in modules.
-    banner: {
-      js: `import { createRequire } from 'node:module'; const require = createRequire(${JSON.stringify(fileURLToPath(import.meta.url))});`,
-    },
   }).then((r) => {
     const text = (name: string) => {
       const file = r.outputFiles.find((f) => path.basename(f.path) === `${name}.js`);
