@@ -29,15 +29,26 @@ export interface WireBatch {
   readonly rare: Rare[];
 }
 
+interface IdentityIds {
+  readonly principal: number;
+  readonly objectId: number;
+  readonly appId: number;
+  readonly upn: number;
+  readonly name: number;
+}
+
 /** Worker side: turns events into WireBatches, remembering which strings the other side has. */
 export class WireEncoder {
   private table = new Map<string, number>();
   private fresh: string[] = [];
   private reset = false;
+  /** The string ids of each principal's identity fields, while they stay the same (one lookup, not five). */
+  private identities = new Map<string, IdentityIds & { identity: AuditEvent['identity'] }>();
 
   encode(events: readonly AuditEvent[]): WireBatch {
     if (this.table.size >= MAX_STRINGS) {
       this.table = new Map();
+      this.identities = new Map();
       this.reset = true;
     }
     const nums = new Float64Array(events.length * STRIDE);
@@ -52,11 +63,12 @@ export class WireEncoder {
       nums[o + 2] = e.success ? 1 : 0;
       nums[o + 3] = this.id(e.vault);
       nums[o + 4] = this.id(e.operation);
-      nums[o + 5] = this.id(e.principal);
-      nums[o + 6] = this.id(e.identity.objectId);
-      nums[o + 7] = this.id(e.identity.appId);
-      nums[o + 8] = this.id(e.identity.upn);
-      nums[o + 9] = this.id(e.identity.name);
+      const who = this.identity(e);
+      nums[o + 5] = who.principal;
+      nums[o + 6] = who.objectId;
+      nums[o + 7] = who.appId;
+      nums[o + 8] = who.upn;
+      nums[o + 9] = who.name;
       nums[o + 10] = this.id(e.ip);
       nums[o + 11] =
         e.object === undefined ? NONE : OBJECT_TYPES.indexOf(e.object.type) * 2 + (e.object.deleted ? 1 : 0);
@@ -68,6 +80,29 @@ export class WireEncoder {
     this.fresh = [];
     this.reset = false;
     return batch;
+  }
+
+  private identity(e: AuditEvent): IdentityIds {
+    const i = e.identity;
+    const known = this.identities.get(e.principal);
+    if (
+      known !== undefined &&
+      known.identity.objectId === i.objectId &&
+      known.identity.appId === i.appId &&
+      known.identity.upn === i.upn &&
+      known.identity.name === i.name
+    )
+      return known;
+    const ids = {
+      principal: this.id(e.principal),
+      objectId: this.id(i.objectId),
+      appId: this.id(i.appId),
+      upn: this.id(i.upn),
+      name: this.id(i.name),
+      identity: i,
+    };
+    this.identities.set(e.principal, ids);
+    return ids;
   }
 
   private id(s: string | undefined): number {
