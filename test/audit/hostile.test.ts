@@ -132,7 +132,11 @@ describe('malformed JSON Lines records are reported and skipped', () => {
   });
 
   it('a syntax error report never quotes the line, however V8 shortens its excerpt', async () => {
-    const lines = ['not json, and a token=Zx9-canary-Qw7\n', 'nope token=Zx9-canary-Qw7\n', '{"a": canary}\n'];
+    const lines = [
+      'not json, and a token=Zx9-canary-Qw7\n',
+      'nope token=Zx9-canary-Qw7\n',
+      '{"a": canary}\n',
+    ];
     const { reports } = await read(Buffer.from(lines.join('')));
     expect(reports).toHaveLength(3);
     for (const r of reports) {
