@@ -27,13 +27,13 @@ export async function run(args: string[], io: CommandIo): Promise<number> {
   }
   const file = resolveConfigPath(configFlag, io.env, io.cwd);
   const config = loadConfig({ ...(file ? { file } : {}), env: io.env });
+  const threads = parseThreads(io.env);
   const files = await collectFiles(paths, io.cwd);
 
   const options = { detection: config.detection, vaults: config.vaults };
   const inputs = [];
   for (const f of files) inputs.push({ ...f, firstTimeMs: await firstEventTime(f.real) });
 
-  const threads = parseThreads(io.env);
   if (threads > 0 && files.some((f) => f.size >= PARALLEL_MIN_BYTES)) {
     // Large inputs: detection on a thread of its own, parsing spread over the other cores.
     const result = await runDetectThread(inputs, options, threads, (line) => io.stderr.write(`${line}\n`));
