@@ -1,9 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli.js';
 import {
   buildRecord,
   CALLERS,
@@ -14,6 +12,7 @@ import {
   toJsonLines,
   toRecordsBlob,
 } from '../fixtures/records.js';
+import { runDetect } from './helpers.js';
 
 const T = Date.parse('2025-06-02T11:00:00Z');
 const S = 1000;
@@ -47,35 +46,7 @@ function story(): RawRecord[] {
 
 const CONFIG = `detection:\n  backupPrincipals: ["${CALLERS.backupJob.oid}"]\nvaults:\n  kv-prod-payments:\n    expectedApps: ["${CALLERS.paymentsApi.appid}"]\n`;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const sink = (f: (s: string) => void) =>
-    new Writable({
-      write(chunk: Buffer, _e, cb) {
-        f(chunk.toString('utf8'));
-        cb();
-      },
-    });
-  const code = await main(['detect', ...args], {
-    stdout: sink((s) => {
-      stdout += s;
-    }),
-    stderr: sink((s) => {
-      stderr += s;
-    }),
-    env,
-    cwd,
-    stopSignal: new Promise(() => {}),
-  });
-  return { code, stdout, stderr };
-}
+const cli = runDetect;
 
 const lines = (s: string) => s.split('\n').filter(Boolean);
 

@@ -1,4 +1,6 @@
+import { Writable } from 'node:stream';
 import type { AuditEvent } from '../../src/audit/audit-event.js';
+import { main } from '../../src/cli.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Detection } from '../../src/detect/detection.js';
 import { DetectionEngine, type EngineOptions } from '../../src/detect/engine.js';
@@ -39,4 +41,40 @@ export function jitter<T extends { timeMs: number }>(
     .map((e) => ({ e, arrival: e.timeMs + rnd() * maxShiftMs }))
     .sort((a, b) => a.arrival - b.arrival)
     .map((x) => x.e);
+}
+
+/** What one `kv-warden detect` run printed and returned. */
+export interface DetectRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `kv-warden detect ARGS` through the real CLI entry point, capturing its output. */
+export async function runDetect(
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<DetectRun> {
+  let stdout = '';
+  let stderr = '';
+  const sink = (f: (s: string) => void) =>
+    new Writable({
+      write(chunk: Buffer, _e, cb) {
+        f(chunk.toString('utf8'));
+        cb();
+      },
+    });
+  const code = await main(['detect', ...args], {
+    stdout: sink((s) => {
+      stdout += s;
+    }),
+    stderr: sink((s) => {
+      stderr += s;
+    }),
+    env,
+    cwd,
+    stopSignal: new Promise(() => {}),
+  });
+  return { code, stdout, stderr };
 }

@@ -6,11 +6,10 @@
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli.js';
 import { PARALLEL_MIN_BYTES } from '../../src/detect/parallel/read-events.js';
 import { buildRecord, CALLERS, type PresetName, type RawRecord } from '../fixtures/records.js';
+import { type DetectRun, runDetect } from './helpers.js';
 
 const T0 = Date.parse('2025-06-02T09:00:00Z');
 const S = 1000;
@@ -92,35 +91,8 @@ function traffic(vaults: string[], count: number, badEvery: number): { text: Buf
 
 const CONFIG = `detection:\n  backupPrincipals: ["${CALLERS.backupJob.oid}"]\nvaults:\n  kv-prod-payments:\n    expectedApps: ["${CALLERS.paymentsApi.appid}"]\n`;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function detect(args: string[], threads: string): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const sink = (f: (s: string) => void) =>
-    new Writable({
-      write(chunk: Buffer, _e, cb) {
-        f(chunk.toString('utf8'));
-        cb();
-      },
-    });
-  const code = await main(['detect', ...args], {
-    stdout: sink((s) => {
-      stdout += s;
-    }),
-    stderr: sink((s) => {
-      stderr += s;
-    }),
-    env: { KV_WARDEN_DETECT_THREADS: threads },
-    cwd: dir,
-    stopSignal: new Promise(() => {}),
-  });
-  return { code, stdout, stderr };
-}
+const detect = (args: string[], threads: string) =>
+  runDetect(args, dir, { KV_WARDEN_DETECT_THREADS: threads });
 
 const lines = (s: string) => s.split('\n').filter(Boolean);
 
@@ -171,7 +143,7 @@ describe('kv-warden detect on large JSON Lines inputs', () => {
     const r = await detect(['logs'], '1');
     expect(r.code).toBe(3);
     // Each file's reports in line order; how the files' reports interleave is not specified.
-    const ofFile = (run: Run, f: string) => lines(run.stderr).filter((l) => l.startsWith(`logs/${f}:`));
+    const ofFile = (run: DetectRun, f: string) => lines(run.stderr).filter((l) => l.startsWith(`logs/${f}:`));
     for (const f of ['a.jsonl', 'b.jsonl', 'small.jsonl'])
       expect(ofFile(r, f), f).toEqual(ofFile(reference, f));
     expect(lines(r.stdout).length).toBe(lines(reference.stdout).length);
