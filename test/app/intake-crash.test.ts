@@ -24,6 +24,7 @@ import { FakeClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { FakeChatSurface } from '../alerts/fake-chat-surface.js';
 import { auditEvent, MINUTE, PAYMENTS_API, T0 } from '../fixtures/events.js';
+import { tempDuckDbStore } from '../store/temp-duckdb.js';
 
 /**
  * Crash scenarios for the intake pipeline: a "process" (pipeline, detector, alert service, outbox) runs over
@@ -157,18 +158,7 @@ afterEach(async () => {
 
 const durableStores: Array<[string, () => Promise<Store>]> = [
   ['memory store', async () => new MemoryStore()],
-  [
-    'DuckDB store',
-    async () => {
-      const dir = await mkdtemp(path.join(tmpdir(), 'kvw-crash-'));
-      const store = await DuckDbStore.open(path.join(dir, 'kv.duckdb'));
-      cleanups.push(async () => {
-        await store.close();
-        await rm(dir, { recursive: true, force: true });
-      });
-      return store;
-    },
-  ],
+  ['DuckDB store', () => tempDuckDbStore('kvw-crash-', cleanups)],
 ];
 
 describe.each(durableStores)('intake pipeline across a crash (%s)', (_name, open) => {

@@ -1,7 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { AlertService } from '../../src/alerts/alert-service.js';
 import { Outbox } from '../../src/alerts/outbox.js';
@@ -12,13 +9,13 @@ import { Directory } from '../../src/config/directory.js';
 import { loadConfig } from '../../src/config/load.js';
 import { DetectionEngine } from '../../src/detect/engine.js';
 import { AzureTableStore } from '../../src/store/azure-table/azure-table-store.js';
-import { DuckDbStore } from '../../src/store/duckdb/duckdb-store.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import type { Store } from '../../src/store/store.js';
 import { FakeClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { FakeChatSurface } from '../alerts/fake-chat-surface.js';
 import { auditEvent, DAY, HOUR, MINUTE, T0 } from '../fixtures/events.js';
+import { tempDuckDbStore } from '../store/temp-duckdb.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -27,18 +24,7 @@ afterEach(async () => {
 
 const stores: Array<[string, () => Promise<Store>]> = [
   ['memory store', async () => new MemoryStore()],
-  [
-    'DuckDB store',
-    async () => {
-      const dir = await mkdtemp(path.join(tmpdir(), 'kvw-retention-'));
-      const store = await DuckDbStore.open(path.join(dir, 'kv.duckdb'));
-      cleanups.push(async () => {
-        await store.close();
-        await rm(dir, { recursive: true, force: true });
-      });
-      return store;
-    },
-  ],
+  ['DuckDB store', () => tempDuckDbStore('kvw-retention-', cleanups)],
   [
     'Azure Table store (Azurite)',
     async () =>

@@ -114,3 +114,13 @@ export async function makeHarness(
 }
 
 export { DEMO_ACCOUNT_ID, DEMO_SECRET, DEMO_VAULT };
+
+/** The audit trail of a rotation that ran from request to done, in order. */
+export const FULL_TRAIL = [
+  'rotation.requested',
+  'rotation.approved',
+  'rotation.regenerating',
+  'rotation.writing-secret',
+  'rotation.verifying',
+  'rotation.done',
+];

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { RotationRecord, RotationState } from '../../src/rotation/rotation-record.js';
 import { Crash, DyingPorts, DyingStore, type PortCall, Power } from './crash-harness.js';
-import { actor, DEMO_ACCOUNT_ID, DEMO_SECRET, DEMO_VAULT, makeHarness } from './harness.js';
+import { actor, DEMO_ACCOUNT_ID, DEMO_SECRET, DEMO_VAULT, FULL_TRAIL, makeHarness } from './harness.js';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
@@ -22,15 +22,6 @@ const CRASH_POINTS: Array<[string, CrashPoint]> = [
   ['verifying was stored', { after: 'write', state: 'verifying' }],
   ['the stored value was read for verification', { after: 'call', call: 'getSecretValue' }],
   ['done was stored', { after: 'write', state: 'done' }],
-];
-
-const FULL_TRAIL = [
-  'rotation.requested',
-  'rotation.approved',
-  'rotation.regenerating',
-  'rotation.writing-secret',
-  'rotation.verifying',
-  'rotation.done',
 ];
 
 describe('rotation crash and resume', () => {

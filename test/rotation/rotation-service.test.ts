@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/errors.js';
-import { actor, DEMO_ACCOUNT_ID, DEMO_SECRET, DEMO_VAULT, makeHarness } from './harness.js';
+import { actor, DEMO_ACCOUNT_ID, DEMO_SECRET, DEMO_VAULT, FULL_TRAIL, makeHarness } from './harness.js';
 
 async function codeOf(work: Promise<unknown>): Promise<string | undefined> {
   try {
@@ -109,14 +109,7 @@ describe('RotationService: approval and execution', () => {
     expect(props?.expiresOn).toBe(new Date(h.clock.now() + 60 * 86_400_000).toISOString());
     expect(sha(await h.provider.getSecretValue(DEMO_VAULT, DEMO_SECRET))).toBe(sha(key(keysAfter, 'key2')));
 
-    expect((await h.store.listAudit(r.id)).map((e) => e.action)).toEqual([
-      'rotation.requested',
-      'rotation.approved',
-      'rotation.regenerating',
-      'rotation.writing-secret',
-      'rotation.verifying',
-      'rotation.done',
-    ]);
+    expect((await h.store.listAudit(r.id)).map((e) => e.action)).toEqual(FULL_TRAIL);
     expect(h.changes.map((c) => c.state)).toEqual([
       'pending',
       'approved',
